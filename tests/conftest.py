@@ -1,0 +1,41 @@
+"""Shared test fixtures and the rule for missing components.
+
+A test that needs a component this machine lacks (terraform, Chromium, a Docker engine, MariaDB)
+calls ``require_component``: on a user's machine it skips with the reason; in CI (``CI=true``)
+it fails, so a missing install step in ``.ci/run`` can never hide behind a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = Path(__file__).resolve().parent / "events"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_component(available: bool, reason: str) -> None:
+    """Skip (or, in CI, fail) when a component the test needs is missing."""
+    if available:
+        return
+    if in_ci():
+        pytest.fail(f"required component missing in CI: {reason}")
+    pytest.skip(reason)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """Load a recorded event shape from tests/events/NAME.json."""
+    return json.loads((EVENTS_DIR / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT
