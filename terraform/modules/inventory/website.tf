@@ -1,0 +1,103 @@
+################################################################################
+# Website bucket: public read, served by the S3 website endpoint
+################################################################################
+
+locals {
+  content_types = {
+    html = "text/html; charset=utf-8"
+    js   = "application/javascript"
+    css  = "text/css"
+    json = "application/json"
+    svg  = "image/svg+xml"
+    png  = "image/png"
+    ico  = "image/x-icon"
+    txt  = "text/plain; charset=utf-8"
+  }
+
+  # config.js is generated below; a copy in the source directory would fight over the same key.
+  website_files = setsubtract(fileset(var.website_source_dir, "**"), ["config.js"])
+}
+
+resource "aws_s3_bucket" "website" {
+  bucket        = local.website_bucket_name
+  force_destroy = true
+
+  tags = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "website" {
+  bucket = aws_s3_bucket.website.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "website" {
+  bucket = aws_s3_bucket.website.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "website" {
+  bucket = aws_s3_bucket.website.id
+
+  block_public_acls       = true
+  block_public_policy     = false
+  ignore_public_acls      = true
+  restrict_public_buckets = false
+}
+
+resource "aws_s3_bucket_website_configuration" "website" {
+  bucket = aws_s3_bucket.website.id
+
+  index_document {
+    suffix = "index.html"
+  }
+}
+
+data "aws_iam_policy_document" "website" {
+  statement {
+    sid       = "PublicReadGetObject"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.website.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "website" {
+  bucket = aws_s3_bucket.website.id
+  policy = data.aws_iam_policy_document.website.json
+
+  # A public policy is refused while the bucket still blocks public policies.
+  depends_on = [aws_s3_bucket_public_access_block.website]
+}
+
+resource "aws_s3_object" "website" {
+  for_each = local.website_files
+
+  bucket       = aws_s3_bucket.website.id
+  key          = each.value
+  source       = "${var.website_source_dir}/${each.value}"
+  etag         = filemd5("${var.website_source_dir}/${each.value}")
+  content_type = lookup(local.content_types, lower(reverse(split(".", each.value))[0]), "application/octet-stream")
+}
+
+resource "aws_s3_object" "config" {
+  bucket        = aws_s3_bucket.website.id
+  key           = "config.js"
+  content_type  = "application/javascript"
+  cache_control = "no-cache"
+  content = "window.INVENTORY_CONFIG = ${jsonencode({
+    apiUrl            = aws_apigatewayv2_api.this.api_endpoint
+    lowStockThreshold = var.low_stock_threshold
+  })};\n"
+}

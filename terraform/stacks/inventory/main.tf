@@ -1,0 +1,29 @@
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project     = "inventory"
+      Environment = var.environment
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
+locals {
+  website_source_dir = coalesce(var.website_source_dir, abspath("${path.root}/../../../app_inventory/web"))
+}
+
+module "inventory" {
+  source = "../../modules/inventory"
+
+  environment            = var.environment
+  lambda_package_path    = var.lambda_package_path
+  website_source_dir     = local.website_source_dir
+  low_stock_threshold    = var.low_stock_threshold
+  alert_email            = var.alert_email
+  lab_role_arn           = var.lab_role_arn
+  point_in_time_recovery = var.point_in_time_recovery
+  log_retention_days     = var.log_retention_days
+  tags                   = var.tags
+}
