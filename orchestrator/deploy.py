@@ -1,0 +1,116 @@
+"""Plan, apply and destroy one stack on one target: the orchestrator's main flows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator.stacks import Say, StackError, StackSpec
+from orchestrator.targets import Target
+from orchestrator.terraform import PlanSummary, Terraform
+from orchestrator.workspace import StackWorkspace, work_root
+
+
+@dataclass
+class StackRun:
+    """A stack bound to a target and an environment, with its own state and files."""
+
+    spec: StackSpec
+    target: Target
+    environment: str
+    say: Say
+
+    @property
+    def workspace(self) -> StackWorkspace:
+        return StackWorkspace(work_root(), self.target.name, self.environment, self.spec.name)
+
+    def terraform(self) -> Terraform:
+        return Terraform(
+            self.spec.config_dir, self.workspace.dir, env=self.target.env, on_line=self._progress
+        )
+
+    def _progress(self, line: str) -> None:
+        self.say(f"  {line}")
+
+    def _init(self) -> Terraform:
+        tf = self.terraform()
+        self.say(f"terraform init ({self.spec.name}, target {self.target.name})...")
+        tf.init(state_path=self.workspace.state_path)
+        return tf
+
+    # ------------------------------------------------------------------ flows
+    def plan(self, user_vars: dict[str, Any], out: Path | None = None) -> tuple[Path, PlanSummary]:
+        variables = self.spec.prepare(self.target, self.environment, user_vars, self.say)
+        tf = self._init()
+        plan_path = (out or self.workspace.plan_path).resolve()
+        self.say("terraform plan...")
+        summary = tf.plan(variables, plan_path)
+        self._remember(variables)
+        return plan_path, summary
+
+    def deploy(self, user_vars: dict[str, Any], plan_file: Path | None = None) -> dict[str, Any]:
+        if plan_file is not None:
+            if not plan_file.exists():
+                raise StackError(f"plan file {plan_file} does not exist")
+            tf = self._init()
+            self.say(f"Applying the saved plan {plan_file} exactly...")
+            self.say(PlanSummary.from_plan_json(tf.show_plan(plan_file.resolve())).render())
+            tf.apply(plan_file.resolve())
+        else:
+            plan_path, summary = self.plan(user_vars)
+            self.say(summary.render())
+            tf = self.terraform()
+            if summary.has_changes:
+                self.say("terraform apply...")
+                tf.apply(plan_path)
+        outputs = self.spec.finish(self.target, tf.output())
+        self.workspace.outputs_path.write_text(json.dumps(outputs, indent=2, sort_keys=True))
+        return outputs
+
+    def destroy(self) -> bool:
+        """Destroy what the state holds; False when there was nothing to destroy."""
+        if not self.workspace.state_path.exists():
+            return False
+        tf = self._init()
+        if not tf.state_resources():
+            self._forget()
+            return False
+        variables = self._remembered()
+        if variables is None:
+            variables = self.spec.prepare(self.target, self.environment, {}, self.say)
+        self.say(f"terraform destroy ({self.spec.name}, target {self.target.name})...")
+        tf.destroy(variables)
+        self._forget()
+        return True
+
+    def outputs(self) -> dict[str, Any]:
+        path = self.workspace.outputs_path
+        if not path.exists():
+            raise StackError(
+                f"the {self.spec.name} stack has no outputs for target {self.target.name}, "
+                f"environment {self.environment}: deploy it first with "
+                f"'python orchestrate.py deploy {self.spec.name}'"
+            )
+        result: dict[str, Any] = json.loads(path.read_text())
+        return result
+
+    # ------------------------------------------------------------ bookkeeping
+    def _remember(self, variables: dict[str, Any]) -> None:
+        self.workspace.meta_path.write_text(json.dumps(variables, indent=2, sort_keys=True))
+
+    def _remembered(self) -> dict[str, Any] | None:
+        path = self.workspace.meta_path
+        if not path.exists():
+            return None
+        variables: dict[str, Any] = json.loads(path.read_text())
+        # Files named by the variables (zips) may be gone; then prepare them again.
+        for value in variables.values():
+            if isinstance(value, str) and value.endswith(".zip") and not Path(value).exists():
+                return None
+        return variables
+
+    def _forget(self) -> None:
+        for path in (self.workspace.outputs_path, self.workspace.plan_path):
+            path.unlink(missing_ok=True)

@@ -1,0 +1,120 @@
+"""The stacks the orchestrator knows: where their Terraform lives and how their inputs are made."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator.packaging import build_lambda_package
+from orchestrator.targets import Target
+from orchestrator.workspace import REPO_ROOT, build_dir
+
+Say = Callable[[str], None]
+Prepare = Callable[[Target, str, dict[str, Any], Say], dict[str, Any]]
+Finish = Callable[[Target, dict[str, Any]], dict[str, Any]]
+
+TERRAFORM_DIR = REPO_ROOT / "terraform"
+INVENTORY_PACKAGE = REPO_ROOT / "app_inventory"
+
+
+class StackError(Exception):
+    """A stack cannot be prepared or used as asked."""
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    name: str
+    summary: str
+    prepare: Prepare
+    finish: Finish
+    # Outputs printed after a deploy, as (label, output name).
+    highlights: tuple[tuple[str, str], ...]
+
+    @property
+    def config_dir(self) -> Path:
+        return TERRAFORM_DIR / "stacks" / self.name
+
+
+def parse_user_vars(pairs: list[str]) -> dict[str, Any]:
+    """``K=V`` pairs from ``--var``; V is read as JSON when it parses (numbers, bools, lists)."""
+    import json
+
+    variables: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise StackError(f"--var expects KEY=VALUE, got {pair!r}")
+        try:
+            variables[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            variables[key.strip()] = value
+    return variables
+
+
+def _lab_role(target: Target, user_vars: Mapping[str, Any], say: Say) -> str | None:
+    """LabRole when asked for or found; ``--var lab_role_arn=none`` forces created roles."""
+    if "lab_role_arn" in user_vars:
+        forced = user_vars["lab_role_arn"]
+        return None if forced in (None, "", "none", "null") else str(forced)
+    found = target.lab_role_arn()
+    if found:
+        say(f"Found the pre-made role {found}: using it for every function (Learner Lab).")
+    return found
+
+
+# ------------------------------------------------------------------------------- inventory
+def _prepare_inventory(
+    target: Target, environment: str, user_vars: dict[str, Any], say: Say
+) -> dict[str, Any]:
+    say("Packaging the inventory Lambda functions...")
+    package = build_lambda_package(
+        INVENTORY_PACKAGE,
+        build_dir() / "inventory-lambda.zip",
+        requirements=INVENTORY_PACKAGE / "requirements.txt",
+        cache_dir=build_dir() / "cache",
+    )
+    say(f"  {package.path.name} sha256 {package.sha256[:12]}")
+    variables: dict[str, Any] = {
+        "region": target.region,
+        "environment": environment,
+        "lambda_package_path": str(package.path),
+        "website_source_dir": str(INVENTORY_PACKAGE / "web"),
+    }
+    variables.update({k: v for k, v in user_vars.items() if k != "lab_role_arn"})
+    variables["lab_role_arn"] = _lab_role(target, user_vars, say)
+    return variables
+
+
+def _finish_inventory(target: Target, outputs: dict[str, Any]) -> dict[str, Any]:
+    if target.name == "local" and target.endpoint_url and outputs.get("website_bucket_name"):
+        # Website endpoints are not real hosts locally: the local cloud serves the bucket.
+        outputs["website_url"] = f"{target.endpoint_url}/_website/{outputs['website_bucket_name']}/"
+    return outputs
+
+
+INVENTORY = StackSpec(
+    name="inventory",
+    summary="serverless inventory: S3 -> Lambda -> DynamoDB -> SNS, HTTP API, website",
+    prepare=_prepare_inventory,
+    finish=_finish_inventory,
+    highlights=(
+        ("Website", "website_url"),
+        ("API", "api_endpoint"),
+        ("Upload bucket", "upload_bucket_name"),
+        ("Low-stock topic", "topic_arn"),
+        ("Table", "table_name"),
+    ),
+)
+
+STACKS: dict[str, StackSpec] = {INVENTORY.name: INVENTORY}
+
+
+def get_stack(name: str) -> StackSpec:
+    try:
+        return STACKS[name]
+    except KeyError:
+        raise StackError(
+            f"unknown stack {name!r}: choose one of {', '.join(sorted(STACKS))}"
+        ) from None

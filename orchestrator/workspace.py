@@ -1,0 +1,55 @@
+"""Where the orchestrator keeps its files: state, plans, zips, outputs, the local cloud."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HOME_ENV = "ORCHESTRATE_HOME"
+
+
+def work_root() -> Path:
+    """The work dir: ``$ORCHESTRATE_HOME`` or ``.orchestrate/`` in the repository (git-ignored)."""
+    configured = os.environ.get(HOME_ENV)
+    return Path(configured).resolve() if configured else REPO_ROOT / ".orchestrate"
+
+
+@dataclass(frozen=True)
+class StackWorkspace:
+    """One Terraform state per target, environment and stack."""
+
+    root: Path
+    target: str
+    environment: str
+    stack: str
+
+    @property
+    def dir(self) -> Path:
+        return self.root / "state" / self.target / self.environment / self.stack
+
+    @property
+    def state_path(self) -> Path:
+        return self.dir / "terraform.tfstate"
+
+    @property
+    def plan_path(self) -> Path:
+        return self.dir / "last.tfplan"
+
+    @property
+    def outputs_path(self) -> Path:
+        return self.dir / "outputs.json"
+
+    @property
+    def meta_path(self) -> Path:
+        """Remembers the variables of the last apply, so destroy can reuse them."""
+        return self.dir / "variables.json"
+
+
+def build_dir() -> Path:
+    return work_root() / "build"
+
+
+def local_cloud_dir() -> Path:
+    return work_root() / "local-cloud"
