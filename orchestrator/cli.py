@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,8 +15,14 @@ from orchestrator import cloud_logs, inventory_ops
 from orchestrator.deploy import StackRun
 from orchestrator.packaging import PackagingError
 from orchestrator.stacks import STACKS, StackError, get_stack, parse_user_vars
-from orchestrator.targets import TARGET_CHOICES, Target, TargetError, resolve_target
-from orchestrator.terraform import TerraformError
+from orchestrator.targets import (
+    TARGET_CHOICES,
+    Target,
+    TargetError,
+    named_target,
+    resolve_target,
+)
+from orchestrator.terraform import TerraformError, TerraformNotFoundError
 from orchestrator.workspace import REPO_ROOT, local_cloud_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -54,6 +61,19 @@ def _print_highlights(stack: str, outputs: dict[str, Any]) -> None:
             say(f"  {label + ':':<17}{outputs[key]}")
 
 
+def _vars(args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        return parse_user_vars(args.var)
+    except StackError as error:
+        raise UsageError(str(error)) from error
+
+
+def _require_terraform() -> None:
+    # Fail before the slow steps (packaging, starting the local cloud), not after them.
+    if shutil.which("terraform") is None:
+        raise TerraformNotFoundError("terraform")
+
+
 def _target(args: argparse.Namespace, *, start_local: bool = True) -> Target:
     target = resolve_target(args.target, start_local=start_local)
     if args.target == "auto":
@@ -64,9 +84,10 @@ def _target(args: argparse.Namespace, *, start_local: bool = True) -> Target:
 # ---------------------------------------------------------------------------- commands
 def cmd_deploy(args: argparse.Namespace) -> int:
     stacks = _stack_names(args.stack)
-    if args.plan and len(stacks) != 1:
+    if args.plan and args.stack == "all":
         raise UsageError("--plan applies one saved plan: name one stack, not 'all'")
-    user_vars = parse_user_vars(args.var)
+    user_vars = _vars(args)
+    _require_terraform()
     target = _target(args)
     for stack in stacks:
         plan = Path(args.plan) if args.plan else None
@@ -76,10 +97,12 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    user_vars = _vars(args)
+    _require_terraform()
     target = _target(args)
     run = _run(args, args.stack, target)
     out = Path(args.out) if args.out else None
-    plan_path, summary = run.plan(parse_user_vars(args.var), out)
+    plan_path, summary = run.plan(user_vars, out)
     say(summary.render())
     say(f"\nSaved plan: {plan_path}")
     say(
@@ -90,8 +113,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:
+    _require_terraform()
+    stacks = list(reversed(_stack_names(args.stack)))
+    named = named_target(args.target)
+    if not any(_run(args, stack, named).workspace.state_path.exists() for stack in stacks):
+        say(f"Nothing to destroy on target {named.name} (env {args.env}).")
+        return EXIT_OK
     target = _target(args)
-    for stack in reversed(_stack_names(args.stack)):
+    for stack in stacks:
         if _run(args, stack, target).destroy():
             say(f"{stack}: destroyed.")
         else:
@@ -100,7 +129,7 @@ def cmd_destroy(args: argparse.Namespace) -> int:
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:
-    outputs = _run(args, args.stack, _target(args, start_local=False)).outputs()
+    outputs = _run(args, args.stack, named_target(args.target)).outputs()
     if args.json:
         print(json.dumps(outputs, indent=2, sort_keys=True))
     else:
@@ -157,10 +186,12 @@ def cmd_local(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from orchestrator.local_cloud import control
 
+    user_vars = _vars(args)
+    _require_terraform()
     args.target = "local"
     target = _target(args)
     run = _run(args, "inventory", target)
-    outputs = run.deploy(parse_user_vars(args.var))
+    outputs = run.deploy(user_vars)
     say(f"\nLoading the sample data {SAMPLE_CSV.name}...")
     report = inventory_ops.load_csv(target, outputs, SAMPLE_CSV)
     say(inventory_ops.format_report(report))

@@ -113,3 +113,12 @@ def resolve_target(requested: str, *, start_local: bool = True) -> Target:
             return _aws_target("AWS credentials found (use --target local to stay local)")
         return _local_target("no AWS credentials found", start=start_local)
     raise TargetError(f"unknown target {requested!r}: choose one of {', '.join(TARGET_CHOICES)}")
+
+
+def named_target(requested: str) -> Target:
+    """The target by name only, for reading files the orchestrator keeps (outputs)."""
+    if requested == "auto":
+        requested = "aws" if aws_credentials_available() else "local"
+    if requested not in ("aws", "local"):
+        raise TargetError(f"unknown target {requested!r}")
+    return Target(name=requested, region=DEFAULT_REGION)  # type: ignore[arg-type]

@@ -1,0 +1,70 @@
+"""The command line through main([...]): exit codes and the messages users see."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+
+
+def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == EXIT_OK
+    assert "deploy" in capsys.readouterr().out
+
+
+def test_no_command_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == EXIT_USAGE
+    assert "required" in capsys.readouterr().err
+
+
+def test_unknown_stack_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy", "nope"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "invalid choice: 'nope'" in err and "inventory" in err
+
+
+def test_unknown_target_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy", "inventory", "--target", "azure"]) == EXIT_USAGE
+    assert "invalid choice: 'azure'" in capsys.readouterr().err
+
+
+def test_malformed_var_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy", "inventory", "--var", "no_equals_sign"]) == EXIT_USAGE
+    assert "--var expects KEY=VALUE" in capsys.readouterr().err
+
+
+def test_saved_plan_needs_one_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy", "all", "--plan", "x.tfplan", "--target", "aws"]) == EXIT_USAGE
+    assert "name one stack" in capsys.readouterr().err
+
+
+def test_target_aws_without_credentials_says_what_to_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["deploy", "inventory", "--target", "aws"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "--target aws needs AWS credentials" in err
+    assert "--target local" in err
+
+
+def test_missing_terraform_binary_fails_fast(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert main(["deploy", "inventory", "--target", "local"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "'terraform' was not found on PATH" in err
+
+
+def test_outputs_before_any_deploy_say_to_deploy(capsys: pytest.CaptureFixture[str]) -> None:
+    # auto with no credentials means local; outputs need no running cloud
+    assert main(["outputs", "inventory", "--target", "local"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "error:" in err
+
+
+def test_destroy_with_nothing_deployed_is_a_no_op(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["destroy", "inventory", "--target", "local"]) == EXIT_OK
+    assert "Nothing to destroy on target local" in capsys.readouterr().out
+    # and safe twice
+    assert main(["destroy", "all", "--target", "local"]) == EXIT_OK
