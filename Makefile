@@ -1,0 +1,75 @@
+# One-command entry points. Everything runs from a virtualenv this Makefile creates.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ENV ?= dev
+TARGET ?= auto
+ORCH := $(PY) orchestrate.py
+
+# Offline machines keep a filesystem mirror of the Terraform providers; find it when the
+# environment does not name one. With none found, terraform uses the public registry.
+TF_PROVIDER_MIRROR ?= $(patsubst %/registry.terraform.io,%,$(firstword $(shell find / -maxdepth 3 -type d -name registry.terraform.io -path '*plugins*' 2>/dev/null)))
+export TF_PROVIDER_MIRROR
+
+.PHONY: help venv demo test test-fast lint fmt bench deploy-inventory deploy-todo plan-inventory \
+	plan-todo destroy local-up local-down
+
+help:
+	@echo "make demo              inventory stack on the local cloud with the sample data"
+	@echo "make test              the whole test suite"
+	@echo "make deploy-inventory  deploy the inventory stack (TARGET=auto|local|aws ENV=dev)"
+	@echo "make plan-inventory    save a plan for review"
+	@echo "make destroy           destroy every stack on the target"
+	@echo "make lint | fmt | bench | local-up | local-down"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(ORCH) demo --env $(ENV)
+
+test: venv
+	$(PY) -m pytest
+
+test-fast: venv
+	$(PY) -m pytest -m "not integration"
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	terraform fmt -recursive -check terraform
+
+fmt: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+	terraform fmt -recursive terraform
+
+bench: venv
+	$(PY) bench/ingest.py
+
+deploy-inventory: venv
+	$(ORCH) deploy inventory --target $(TARGET) --env $(ENV)
+
+deploy-todo: venv
+	$(ORCH) deploy todo --target $(TARGET) --env $(ENV)
+
+plan-inventory: venv
+	$(ORCH) plan inventory --target $(TARGET) --env $(ENV)
+
+plan-todo: venv
+	$(ORCH) plan todo --target $(TARGET) --env $(ENV)
+
+destroy: venv
+	$(ORCH) destroy all --target $(TARGET) --env $(ENV)
+
+local-up: venv
+	$(ORCH) local up
+
+local-down: venv
+	$(ORCH) local down
