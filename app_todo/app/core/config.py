@@ -1,0 +1,79 @@
+"""Settings from the environment, and the one place the database URL is built."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Configuration read from environment variables (names as the ECS task passes them).
+
+    The database is, in order of precedence: ``DATABASE_URL`` (any SQLAlchemy URL); else MySQL
+    from ``DB_HOST``/``DB_PORT``/``DB_USER``/``DB_PASSWORD``/``DB_NAME``; else a SQLite file
+    at ``SQLITE_PATH`` for local use.
+    """
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", env_ignore_empty=True)
+
+    PROJECT_NAME: str = "CloudTasks TODO API"
+    LOG_LEVEL: LogLevel = "INFO"
+
+    DATABASE_URL: str | None = None
+    DB_HOST: str | None = None
+    DB_PORT: int = Field(default=3306, ge=1, le=65535)
+    DB_USER: str = "todo"
+    DB_PASSWORD: SecretStr | None = None  # a secret: no default, required with DB_HOST
+    DB_NAME: str = "todo"
+    SQLITE_PATH: Path = Path("todo.db")
+
+    # Connection pool: pre-ping is always on (core/db.py); recycle stays below MySQL's
+    # wait_timeout (8 h) and below idle timeouts of anything in between.
+    DB_POOL_SIZE: int = Field(default=5, ge=1)
+    DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
+    DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0)
+    DB_POOL_RECYCLE: int = Field(default=1800, ge=-1)
+    DB_CONNECT_TIMEOUT: int = Field(default=5, ge=1)
+
+    # Startup: wait for the database (the original design: 8 tries, 3 s apart), then migrate.
+    DB_WAIT_ATTEMPTS: int = Field(default=8, ge=1)
+    DB_WAIT_INTERVAL: float = Field(default=3.0, ge=0)
+    DB_WAIT_BACKOFF: float = Field(default=1.0, ge=1.0)
+    DB_WAIT_MAX_INTERVAL: float = Field(default=30.0, ge=0)
+    MIGRATE_ON_STARTUP: bool = True
+
+    @model_validator(mode="after")
+    def _password_with_host(self) -> Self:
+        if self.DATABASE_URL is None and self.DB_HOST and self.DB_PASSWORD is None:
+            raise ValueError("DB_PASSWORD must be set when DB_HOST is set")
+        return self
+
+    @property
+    def database_url(self) -> URL:
+        """The SQLAlchemy URL of the database this app uses."""
+        if self.DATABASE_URL:
+            return make_url(self.DATABASE_URL)
+        if self.DB_HOST:
+            assert self.DB_PASSWORD is not None  # checked by _password_with_host
+            return URL.create(
+                "mysql+pymysql",
+                username=self.DB_USER,
+                password=self.DB_PASSWORD.get_secret_value(),
+                host=self.DB_HOST,
+                port=self.DB_PORT,
+                database=self.DB_NAME,
+                query={"charset": "utf8mb4"},
+            )
+        return URL.create("sqlite", database=str(self.SQLITE_PATH))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
