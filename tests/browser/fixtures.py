@@ -1,0 +1,44 @@
+"""Pytest fixtures for browser tests.
+
+``tests/browser/conftest.py`` imports them; a test elsewhere (the end-to-end test on the local
+cloud) can do the same in its own conftest, or list ``"tests.browser.fixtures"`` in
+``pytest_plugins`` of the top-level conftest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.browser.chromium import launch_chromium, require_playwright
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Browser]:
+    """One headless Chromium for the session; each test gets its own context."""
+    require_playwright()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium_browser: Browser) -> Iterator[Page]:
+    """A fresh page (own cookies, cache and storage), closed after the test."""
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
