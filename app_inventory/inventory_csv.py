@@ -1,0 +1,150 @@
+"""Parse and validate inventory CSV rows from a stream, one row at a time.
+
+The format: a header naming the columns ``store``, ``item`` and ``count`` (any case, any order,
+surrounding spaces ignored); further columns are allowed and ignored, so a spreadsheet export
+with a "notes" column still loads. Every data row must have as many fields as the header.
+Fields may be quoted (a quoted field may hold commas or line breaks) and are trimmed.
+Blank lines are skipped. Line numbers are physical file lines; the header is line 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from botocore.response import StreamingBody
+
+REQUIRED_COLUMNS = ("store", "item", "count")
+
+# DynamoDB key attributes are bounded in bytes; a longer value would fail a whole batch write.
+MAX_STORE_BYTES = 2048
+MAX_ITEM_BYTES = 1024
+# Counts are kept within what every consumer (JavaScript included) reads exactly.
+MAX_COUNT = 2**31 - 1
+
+_DIGITS = re.compile(r"[0-9]+")
+_NEGATIVE_DIGITS = re.compile(r"-[0-9]+")
+
+
+class InvalidInventoryFile(Exception):
+    """The file as a whole cannot be read: not UTF-8, empty, or no valid header."""
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryRow:
+    line: int
+    store: str
+    item: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    line: int
+    reason: str
+
+
+def text_lines(binary: IO[bytes] | StreamingBody) -> io.TextIOWrapper:
+    """Decode a byte stream lazily as UTF-8 (a leading BOM is dropped), keeping line endings.
+
+    ``newline=""`` hands CRLF and quoted line breaks to the csv module untouched, as it requires.
+    """
+    # botocore's StreamingBody is an IOBase that TextIOWrapper reads; its stubs do not say so.
+    buffer = cast(IO[bytes], binary)
+    return io.TextIOWrapper(buffer, encoding="utf-8-sig", errors="strict", newline="")
+
+
+def read_rows(lines: Iterable[str]) -> Iterator[InventoryRow | RejectedRow]:
+    """Yield each data row as a valid ``InventoryRow`` or a ``RejectedRow`` with its reason.
+
+    Raises ``InvalidInventoryFile`` for a file that cannot be read at all; when that happens
+    after some rows were yielded (a bad byte deep in the file), callers must discard them.
+    """
+    reader = csv.reader(lines, skipinitialspace=True, strict=False)
+    last_line = 0
+    try:
+        columns = _read_header(reader)
+        width = len(columns.names)
+        last_line = reader.line_num
+        while True:
+            first_line = last_line + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                last_line = reader.line_num
+                yield RejectedRow(first_line, f"malformed CSV: {error}")
+                continue
+            last_line = reader.line_num
+            if not fields or fields == [""]:
+                continue
+            if len(fields) != width:
+                yield RejectedRow(
+                    first_line, f"expected {width} fields as in the header, found {len(fields)}"
+                )
+                continue
+            yield _validate(
+                first_line,
+                fields[columns.store].strip(),
+                fields[columns.item].strip(),
+                fields[columns.count].strip(),
+            )
+    except UnicodeDecodeError as error:
+        raise InvalidInventoryFile(
+            f"the file is not valid UTF-8 (undecodable byte near line {last_line + 1}): "
+            f"{error.reason}; save it as UTF-8 and upload it again"
+        ) from error
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    names: tuple[str, ...]
+    store: int
+    item: int
+    count: int
+
+
+def _read_header(reader: Iterator[list[str]]) -> _Columns:
+    for fields in reader:
+        if not fields or fields == [""]:
+            continue  # blank lines before the header
+        names = tuple(field.strip().lower() for field in fields)
+        missing = [name for name in REQUIRED_COLUMNS if name not in names]
+        if missing:
+            raise InvalidInventoryFile(
+                f"no valid header: the first line must name the columns store,item,count "
+                f"(missing: {', '.join(missing)}; found: {','.join(names)[:200]})"
+            )
+        for name in REQUIRED_COLUMNS:
+            if names.count(name) > 1:
+                raise InvalidInventoryFile(f"no valid header: column {name!r} appears twice")
+        return _Columns(names, names.index("store"), names.index("item"), names.index("count"))
+    raise InvalidInventoryFile("the file is empty: expected a header store,item,count")
+
+
+def _validate(line: int, store: str, item: str, raw_count: str) -> InventoryRow | RejectedRow:
+    if not store:
+        return RejectedRow(line, "empty store")
+    if not item:
+        return RejectedRow(line, "empty item")
+    if len(store.encode()) > MAX_STORE_BYTES:
+        return RejectedRow(line, f"store is longer than {MAX_STORE_BYTES} bytes")
+    if len(item.encode()) > MAX_ITEM_BYTES:
+        return RejectedRow(line, f"item is longer than {MAX_ITEM_BYTES} bytes")
+    if not raw_count:
+        return RejectedRow(line, "empty count")
+    if _NEGATIVE_DIGITS.fullmatch(raw_count):
+        return RejectedRow(line, f"negative count {raw_count!r}")
+    # fullmatch on ASCII digits: int() alone would also take "1_000", "+3" and Arabic digits.
+    if not _DIGITS.fullmatch(raw_count):
+        return RejectedRow(line, f"count is not a whole number: {raw_count[:50]!r}")
+    # The length check first: int() refuses strings of more than 4300 digits.
+    if len(raw_count.lstrip("0")) > len(str(MAX_COUNT)) or int(raw_count) > MAX_COUNT:
+        return RejectedRow(line, f"count {raw_count[:50]} is larger than {MAX_COUNT}")
+    return InventoryRow(line, store, item, int(raw_count))
