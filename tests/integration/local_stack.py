@@ -1,0 +1,101 @@
+"""Terratest-like helpers: a stack applied on the local cloud that is always destroyed."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator.cli import main
+from orchestrator.deploy import StackRun
+from orchestrator.stacks import get_stack
+from orchestrator.targets import Target, resolve_target
+from tests.conftest import require_component
+
+Row = tuple[str, str, int]
+
+
+def free_port(start: int, stop: int) -> int:
+    for port in range(start, stop):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {start}-{stop}")
+
+
+def run_cli(*argv: str) -> tuple[int, str]:
+    """main([...]) with its stdout captured and also echoed, for the test log."""
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        code = main(list(argv))
+    print(buffer.getvalue())
+    return code, buffer.getvalue()
+
+
+def csv_rows(path: Path) -> list[Row]:
+    """Valid rows of a CSV, read independently of the loader (later rows win)."""
+    rows: dict[tuple[str, str], int] = {}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for record in csv.DictReader(handle):
+            try:
+                count = int(record["count"])
+            except ValueError:
+                continue
+            rows[(record["store"].strip(), record["item"].strip())] = count
+    return sorted((store, item, count) for (store, item), count in rows.items())
+
+
+def require_local_cloud_parts() -> None:
+    require_component(shutil.which("terraform") is not None, "terraform is not on PATH")
+    require_component(
+        importlib.util.find_spec("moto") is not None,
+        "moto is not installed: pip install -e '.[dev]'",
+    )
+
+
+@dataclass
+class DeployedStack:
+    name: str
+    environment: str
+    target: Target
+    outputs: dict[str, Any]
+
+    def run(self) -> StackRun:
+        return StackRun(get_stack(self.name), self.target, self.environment, print)
+
+    def cli(self, *argv: str) -> tuple[int, str]:
+        return run_cli(*argv, "--target", "local", "--env", self.environment)
+
+
+@contextmanager
+def applied_on_local_cloud(stack: str, environment: str, home: Path) -> Iterator[DeployedStack]:
+    """Apply ``stack`` on a private local cloud; destroy it and stop the cloud whatever happens."""
+    require_local_cloud_parts()
+    saved = dict(os.environ)
+    os.environ["ORCHESTRATE_HOME"] = str(home)
+    os.environ["ORCHESTRATE_LOCAL_PORT"] = str(free_port(4581, 4599))
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    try:
+        code, _ = run_cli("deploy", stack, "--target", "local", "--env", environment)
+        assert code == 0, f"deploy {stack} failed with exit code {code}"
+        target = resolve_target("local")
+        outputs = StackRun(get_stack(stack), target, environment, print).outputs()
+        yield DeployedStack(stack, environment, target, outputs)
+    finally:
+        try:
+            run_cli("destroy", stack, "--target", "local", "--env", environment)
+        finally:
+            run_cli("local", "down")
+            os.environ.clear()
+            os.environ.update(saved)

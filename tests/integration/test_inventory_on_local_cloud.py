@@ -1,0 +1,207 @@
+"""The inventory stack end to end on the local cloud: real Terraform, real Lambda zips.
+
+One module-scoped deployment; the tests run in file order against it, and the last one destroys
+it and checks that nothing is left (the fixture destroys again, which must be harmless).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.inventory_ops import http_get
+from tests.integration.local_stack import (
+    DeployedStack,
+    Row,
+    applied_on_local_cloud,
+    csv_rows,
+)
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "app_inventory" / "samples" / "inventory-sample.csv"
+RESTOCK = Path(__file__).parent / "data" / "restock.csv"
+THRESHOLD = 5
+ORIGIN = "http://example.test"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack]:
+    home = tmp_path_factory.mktemp("orchestrate-home")
+    with applied_on_local_cloud("inventory", "e2e", home) as deployed:
+        yield deployed
+
+
+def scan_table(stack: DeployedStack) -> list[Row]:
+    dynamodb = stack.target.client("dynamodb")
+    rows: list[Row] = []
+    for page in dynamodb.get_paginator("scan").paginate(TableName=stack.outputs["table_name"]):
+        for item in page["Items"]:
+            rows.append((item["store"]["S"], item["item"]["S"], int(item["count"]["N"])))
+    return sorted(rows)
+
+
+def api_rows(url: str) -> tuple[list[Row], dict[str, str]]:
+    """Every row behind a paginated API URL, and the headers of the first answer."""
+    rows: list[Row] = []
+    first_headers: dict[str, str] | None = None
+    next_token: str | None = None
+    while True:
+        page_url = url + "?limit=7" + (f"&next_token={next_token}" if next_token else "")
+        status, headers, body = http_get(page_url, headers={"Origin": ORIGIN})
+        assert status == 200, body
+        first_headers = first_headers or {k.lower(): v for k, v in headers.items()}
+        payload = json.loads(body)
+        rows.extend((i["store"], i["item"], i["count"]) for i in payload["items"])
+        next_token = payload.get("next_token")
+        if not next_token:
+            return sorted(rows), first_headers
+
+
+def alerts(stack: DeployedStack) -> list[tuple[str, str]]:
+    url = f"{stack.target.endpoint_url}/_local/sns/messages"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        messages: list[dict[str, Any]] = json.loads(response.read())
+    found = []
+    for message in messages:
+        if message.get("topic_arn") != stack.outputs["topic_arn"]:
+            continue
+        attributes = message.get("message_attributes") or {}
+        store = attributes.get("store", {}).get("Value") or attributes.get("store", {}).get(
+            "StringValue"
+        )
+        item = attributes.get("item", {}).get("Value") or attributes.get("item", {}).get(
+            "StringValue"
+        )
+        assert store and item and store in message["message"] and item in message["message"]
+        found.append((store, item))
+    return found
+
+
+def test_sample_load_report_counts_every_row(stack: DeployedStack) -> None:
+    code, out = stack.cli("load", str(SAMPLE))
+    assert code == 0
+    assert "loaded" in out
+    report = _report(stack, "inventory-sample.csv")
+    assert report["status"] == "loaded"
+    assert report["rows_loaded"] == len(csv_rows(SAMPLE))
+    assert report["rows_rejected"] == 0 and report["rejected"] == []
+
+
+def test_table_holds_exactly_the_sample_rows(stack: DeployedStack) -> None:
+    assert scan_table(stack) == csv_rows(SAMPLE)
+
+
+def test_one_alert_per_item_below_threshold_and_none_above(stack: DeployedStack) -> None:
+    low = sorted((store, item) for store, item, count in csv_rows(SAMPLE) if count < THRESHOLD)
+    assert low, "the sample must hold items below the threshold"
+    assert sorted(alerts(stack)) == low
+
+
+def test_api_lists_all_items_and_one_store_with_cors(stack: DeployedStack) -> None:
+    api = stack.outputs["api_endpoint"].rstrip("/")
+    rows, headers = api_rows(f"{api}/items")
+    assert rows == csv_rows(SAMPLE)
+    assert headers.get("access-control-allow-origin") in {ORIGIN, "*"}
+
+    berlin, _ = api_rows(f"{api}/items/Berlin")
+    assert berlin == [row for row in csv_rows(SAMPLE) if row[0] == "Berlin"]
+    nowhere, _ = api_rows(f"{api}/items/Atlantis")
+    assert nowhere == []
+
+    status, _, body = http_get(f"{api}/items?limit=0")
+    assert status == 400 and json.loads(body)["message"]
+
+
+def test_cors_preflight_is_answered(stack: DeployedStack) -> None:
+    api = stack.outputs["api_endpoint"].rstrip("/")
+    request = urllib.request.Request(
+        f"{api}/items",
+        method="OPTIONS",
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status in {200, 204}
+        assert response.headers["Access-Control-Allow-Origin"] in {ORIGIN, "*"}
+        assert "GET" in response.headers["Access-Control-Allow-Methods"]
+
+
+def test_same_file_twice_leaves_the_same_table_and_no_new_alert(stack: DeployedStack) -> None:
+    before = alerts(stack)
+    code, _ = stack.cli("load", str(SAMPLE))
+    assert code == 0
+    assert scan_table(stack) == csv_rows(SAMPLE)
+    assert alerts(stack) == before
+
+
+def test_restock_alerts_only_on_crossings_and_reports_the_bad_row(stack: DeployedStack) -> None:
+    before = alerts(stack)
+    code, out = stack.cli("load", str(RESTOCK))
+    assert code == 0
+    report = _report(stack, "restock.csv")
+    assert report["status"] == "partial"
+    assert report["rows_loaded"] == 4 and report["rows_rejected"] == 1
+    assert report["rejected"][0]["line"] == 5
+    assert "line 5" in out
+    # Apples 42 -> 2 and Jamon 5 -> 4 cross; Bananas 3 -> 1 stays low; Eggs 0 -> 30 goes up.
+    assert sorted(alerts(stack)[len(before) :]) == [("Berlin", "Apples"), ("Madrid", "Jamon")]
+    expected = {(s, i): c for s, i, c in csv_rows(SAMPLE)}
+    expected.update({(s, i): c for s, i, c in csv_rows(RESTOCK)})
+    assert scan_table(stack) == sorted((s, i, c) for (s, i), c in expected.items())
+
+
+def test_website_shows_the_inventory_with_low_stock_highlighted(
+    stack: DeployedStack, browser_page: Any
+) -> None:
+    from tests.browser.inventory_page import assert_inventory_page, assert_store_filter
+
+    rows = scan_table(stack)
+    assert_inventory_page(browser_page, stack.outputs["website_url"], rows, THRESHOLD)
+    assert_store_filter(browser_page, "Madrid", rows, THRESHOLD)
+
+
+def test_loader_logs_reach_cloudwatch(stack: DeployedStack) -> None:
+    code, out = stack.cli("logs", "load_inventory", "--since", "30")
+    assert code == 0
+    assert "START RequestId" in out and "REPORT RequestId" in out
+
+
+def test_smoke_passes(stack: DeployedStack) -> None:
+    code, out = stack.cli("smoke", "inventory")
+    assert code == 0, out
+    assert "FAIL" not in out
+
+
+def test_second_plan_shows_no_changes(stack: DeployedStack) -> None:
+    _, summary = stack.run().plan({})
+    assert not summary.has_changes, summary.render()
+
+
+def test_destroy_leaves_nothing_behind(stack: DeployedStack) -> None:
+    code, _ = stack.cli("destroy", "inventory")
+    assert code == 0
+    s3 = stack.target.client("s3")
+    names = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
+    assert stack.outputs["upload_bucket_name"] not in names
+    assert stack.outputs["website_bucket_name"] not in names
+    assert stack.target.client("dynamodb").list_tables()["TableNames"] == []
+    assert stack.target.client("lambda").list_functions()["Functions"] == []
+    assert stack.target.client("apigatewayv2").get_apis()["Items"] == []
+    assert stack.target.client("sns").list_topics()["Topics"] == []
+    # and a second destroy is harmless
+    code, out = stack.cli("destroy", "inventory")
+    assert code == 0
+
+
+def _report(stack: DeployedStack, name: str) -> dict[str, Any]:
+    s3 = stack.target.client("s3")
+    key = f"{stack.outputs['reports_prefix']}{name}.report.json"
+    body = s3.get_object(Bucket=stack.outputs["upload_bucket_name"], Key=key)["Body"].read()
+    report: dict[str, Any] = json.loads(body)
+    return report
