@@ -44,7 +44,7 @@ _READ_PAGE_JS = """
         item: r.dataset.item,
         count: r.dataset.count,
         low: r.classList.contains("low-stock"),
-        cells: Array.from(r.cells).map((c) => c.innerText.trim()),
+        cells: Array.from(r.cells).map((c) => c.textContent.trim()),
         badge: visible(r.querySelector(".badge")) ? text(r.querySelector(".badge")) : "",
         visible: visible(r),
       })),

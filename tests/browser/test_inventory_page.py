@@ -90,6 +90,14 @@ def recorded(scenario: str) -> RecordedApi:
     return RecordedApi(load_recording(scenario))
 
 
+def assert_nothing_scrolls_sideways(page: Page) -> None:
+    overflow = page.evaluate(
+        """() => [document.documentElement, ...document.querySelectorAll(".table-wrap")]
+                 .map((el) => el.scrollWidth - el.clientWidth)"""
+    )
+    assert max(overflow) <= 0, f"content scrolls sideways by {overflow}px"
+
+
 # ---------------------------------------------------------------- the inventory
 
 
@@ -168,6 +176,10 @@ def test_names_are_encoded_escaped_and_sorted_case_insensitively(
     assert_store_filter(browser_page, "São Paulo", rows, threshold=5)
     assert_store_filter(browser_page, "Köln & Co <b>", rows, threshold=5)
     assert ("/items/São Paulo", {"limit": "100"}) in api.requests
+    # a long unbreakable name wraps inside its column, on a desktop and on a phone
+    assert_nothing_scrolls_sideways(browser_page)
+    browser_page.set_viewport_size({"width": 360, "height": 740})
+    assert_nothing_scrolls_sideways(browser_page)
 
 
 def test_refresh_shows_the_new_inventory(browser_page: Page, site: Site) -> None:
@@ -295,10 +307,7 @@ def test_layout_fits_desktop_and_phone_and_uses_no_outside_resource(
 
     browser_page.set_viewport_size({"width": 360, "height": 740})
     browser_page.screenshot(path=str(tmp_path / "inventory-phone.png"), full_page=True)
-    overflow = browser_page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"the page scrolls sideways on a phone by {overflow}px"
+    assert_nothing_scrolls_sideways(browser_page)
 
     hosts = {urlsplit(u).hostname for u in requested}
     assert hosts == {"127.0.0.1"}, f"the page fetched from outside: {sorted(set(requested))}"
