@@ -250,8 +250,14 @@ class Terraform:
         self._run(["validate", "-no-color"])
 
     def plan(
-        self, variables: Mapping[str, Any], out: Path, *, destroy: bool = False
+        self,
+        variables: Mapping[str, Any],
+        out: Path,
+        *,
+        destroy: bool = False,
+        targets: tuple[str, ...] = (),
     ) -> PlanSummary:
+        """Save a plan to ``out``; ``targets`` limits it to some addresses (a first phase)."""
         args = [
             "plan",
             "-input=false",
@@ -263,6 +269,7 @@ class Terraform:
         ]
         if destroy:
             args.append("-destroy")
+        args.extend(f"-target={address}" for address in targets)
         self._run(args, json_events=True, ok_codes=(0, 2))
         return PlanSummary.from_plan_json(self.show_plan(out))
 
@@ -291,6 +298,20 @@ class Terraform:
             ],
             json_events=True,
         )
+
+    def state_values(self, address: str) -> dict[str, Any] | None:
+        """The attribute values of one resource in the state, or None when it is absent."""
+        _, lines = self._run(["show", "-json", "-no-color"])
+        state: dict[str, Any] = json.loads("\n".join(lines) or "{}")
+        modules = [state.get("values", {}).get("root_module", {})]
+        while modules:
+            module = modules.pop()
+            for resource in module.get("resources", []):
+                if resource.get("address") == address:
+                    values: dict[str, Any] = resource.get("values", {})
+                    return values
+            modules.extend(module.get("child_modules", []))
+        return None
 
     def state_resources(self) -> list[str]:
         """Addresses in the state; empty when there is no state yet."""

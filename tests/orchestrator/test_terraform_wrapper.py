@@ -91,3 +91,20 @@ def test_mirror_env_writes_a_cli_config(tmp_path: Path, monkeypatch: pytest.Monk
     env = Terraform(TINY_STACK, tmp_path / "data")._env()
     config = Path(env["TF_CLI_CONFIG_FILE"]).read_text()
     assert "filesystem_mirror" in config and str(mirror) in config
+
+
+def test_targeted_first_phase_then_state_values(tf: Terraform, tmp_path: Path) -> None:
+    # GIVEN two resources, WHEN only one is targeted
+    variables = {"names": ["a", "b"], "settings": {"count": 1, "enabled": False}}
+    first = tf.plan(variables, tmp_path / "phase1.tfplan", targets=('terraform_data.this["a"]',))
+    tf.apply(tmp_path / "phase1.tfplan")
+
+    # THEN only it is created, and its values can be read from the state
+    assert first.adds == ['terraform_data.this["a"]']
+    values = tf.state_values('terraform_data.this["a"]')
+    assert values is not None and values["input"] == {"name": "a", "count": 1}
+    assert tf.state_values('terraform_data.this["b"]') is None
+
+    # AND the full plan then adds the rest
+    rest = tf.plan(variables, tmp_path / "phase2.tfplan")
+    assert rest.adds == ['terraform_data.this["b"]']
