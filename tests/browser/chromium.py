@@ -56,24 +56,74 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
 
 
+class _SharedChromium:
+    """One Playwright driver and one browser per process.
+
+    Playwright's sync API cannot start a second driver while one runs in the same thread, and
+    session fixtures imported by two conftests (tests/browser, tests/integration) are two
+    fixtures: both take the browser from here, and the last user closes it.
+    """
+
+    def __init__(self) -> None:
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._users = 0
+
+    def acquire(self) -> Browser:
+        if self._browser is None:
+            require_playwright()
+            from playwright.sync_api import sync_playwright
+
+            # Check before starting the driver, so a skip leaves nothing running.
+            require_component(
+                find_chromium() is not None, "Chromium is not installed: apt-get install chromium"
+            )
+            playwright = sync_playwright().start()
+            try:
+                self._browser = launch_chromium(playwright)
+            except BaseException:
+                playwright.stop()
+                raise
+            self._playwright = playwright
+        self._users += 1
+        return self._browser
+
+    def release(self) -> None:
+        self._users -= 1
+        if self._users > 0:
+            return
+        browser, playwright = self._browser, self._playwright
+        self._browser = self._playwright = None
+        try:
+            if browser is not None:
+                browser.close()
+        finally:
+            if playwright is not None:
+                playwright.stop()
+
+
+_shared = _SharedChromium()
+
+
+@contextmanager
+def shared_chromium() -> Iterator[Browser]:
+    """The process's headless Chromium (started on first use, closed by the last user)."""
+    browser = _shared.acquire()
+    try:
+        yield browser
+    finally:
+        _shared.release()
+
+
 @contextmanager
 def chromium_page(viewport_width: int = 1280, viewport_height: int = 900) -> Iterator[Page]:
-    """A fresh page in a fresh headless Chromium, for use outside pytest fixtures.
+    """A fresh page (own context) in the shared headless Chromium, usable outside fixtures.
 
     ``with chromium_page() as page: assert_inventory_page(page, url, rows, 5)``
     """
-    require_playwright()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
+    with shared_chromium() as browser:
+        context = browser.new_context(viewport={"width": viewport_width, "height": viewport_height})
         try:
-            context = browser.new_context(
-                viewport={"width": viewport_width, "height": viewport_height}
-            )
-            try:
-                yield context.new_page()
-            finally:
-                context.close()
+            yield context.new_page()
         finally:
-            browser.close()
+            context.close()

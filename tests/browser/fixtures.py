@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.chromium import launch_chromium, require_playwright
+from tests.browser.chromium import shared_chromium
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -20,16 +20,9 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def chromium_browser() -> Iterator[Browser]:
-    """One headless Chromium for the session; each test gets its own context."""
-    require_playwright()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    """The headless Chromium, shared by every package that imports these fixtures."""
+    with shared_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -317,3 +317,11 @@ def test_web_directory_holds_no_config_js() -> None:
     """config.js is generated at deploy time; a committed one would shadow it locally."""
     assert not (WEB_DIR / "config.js").exists()
     assert {p.name for p in WEB_DIR.iterdir()} >= {"index.html", "app.js", "style.css"}
+
+
+def test_fixture_and_helper_share_one_browser(browser_page: Page) -> None:
+    """Playwright's sync API allows one driver per thread; every user shares one browser."""
+    from tests.browser.chromium import chromium_page
+
+    with chromium_page() as other:
+        assert other.context.browser is browser_page.context.browser
