@@ -66,7 +66,6 @@ def read_rows(lines: Iterable[str]) -> Iterator[InventoryRow | RejectedRow]:
     after some rows were yielded (a bad byte deep in the file), callers must discard them.
     """
     reader = csv.reader(lines, skipinitialspace=True, strict=False)
-    last_line = 0
     try:
         columns = _read_header(reader)
         width = len(columns.names)
@@ -96,10 +95,18 @@ def read_rows(lines: Iterable[str]) -> Iterator[InventoryRow | RejectedRow]:
                 fields[columns.count].strip(),
             )
     except UnicodeDecodeError as error:
+        line = _line_of_decode_error(reader.line_num, error)
         raise InvalidInventoryFile(
-            f"the file is not valid UTF-8 (undecodable byte near line {last_line + 1}): "
-            f"{error.reason}; save it as UTF-8 and upload it again"
+            f"the file is not valid UTF-8 (line {line}: {error.reason}); "
+            "save it as UTF-8 and upload it again"
         ) from error
+
+
+def _line_of_decode_error(lines_read: int, error: UnicodeDecodeError) -> int:
+    # The decoder fails on a whole chunk, before any of its lines reach the csv reader: the
+    # bad byte is on the first line not yet read, plus the line breaks before it in the chunk.
+    before = error.object[: error.start]
+    return lines_read + 1 + bytes(before).count(b"\n")
 
 
 @dataclass(frozen=True, slots=True)
