@@ -157,6 +157,14 @@ class _Channels:
 
 
 def _max_rss_mb() -> int:
+    # VmHWM restarts at exec; ru_maxrss would still count the (large) server we forked from.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 

@@ -1,0 +1,23 @@
+"""Every change the local cloud makes to moto, applied in one place before the server starts."""
+
+from __future__ import annotations
+
+from orchestrator.local_cloud import (
+    autoscaling_tags,
+    dynamodb_streams,
+    http_api_gateway,
+    lambda_hooks,
+    s3_notifications,
+    sns_record,
+)
+from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
+from orchestrator.local_cloud.sns_record import SnsRecord
+
+
+def apply_all(runtime: LambdaRuntime, record: SnsRecord, public_base_url: str) -> None:
+    lambda_hooks.install(runtime)
+    s3_notifications.install(runtime)
+    dynamodb_streams.install(runtime)
+    sns_record.install(record)
+    http_api_gateway.install(public_base_url)
+    autoscaling_tags.install(autoscaling_tags.TagStore())

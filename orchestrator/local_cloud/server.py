@@ -1,0 +1,88 @@
+"""The local cloud's process: moto in server mode, extended, on a loopback port.
+
+Started by ``control.up`` as ``python -m orchestrator.local_cloud.server --host 127.0.0.1
+--port P --work-dir D``; SIGTERM (or Ctrl+C) stops it cleanly, Lambda workers included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import moto
+
+from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
+from orchestrator.local_cloud.middleware import LocalCloudMiddleware
+from orchestrator.local_cloud.patches import apply_all
+from orchestrator.local_cloud.sns_record import SnsRecord
+
+VERSION = f"local-cloud/1 moto/{moto.__version__}"
+
+log = logging.getLogger("local_cloud")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--work-dir", type=Path, required=True)
+    return parser.parse_args(argv)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # One line per request would drown the log in Terraform's polling; errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    os.environ["MOTO_PORT"] = str(args.port)  # moto builds some URLs from it
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    public_base_url = f"http://{args.host}:{args.port}"
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    runtime = LambdaRuntime(args.work_dir.resolve(), endpoint_url=public_base_url)
+    record = SnsRecord()
+    apply_all(runtime, record, public_base_url)
+    app = LocalCloudMiddleware(
+        DomainDispatcherApplication(create_backend_app), runtime, record, VERSION
+    )
+    server = make_server(
+        args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
+    )
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log.info(
+        "local cloud %s listening on %s (work dir %s, ready in %.2f s)",
+        VERSION,
+        public_base_url,
+        args.work_dir,
+        time.perf_counter() - started,
+    )
+    try:
+        server.serve_forever()
+    finally:
+        log.info("stopping: %d Lambda worker(s)", runtime.worker_count())
+        runtime.shutdown()
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

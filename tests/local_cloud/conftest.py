@@ -1,0 +1,111 @@
+"""A real local cloud server for the whole session, and helpers to deploy test functions."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from orchestrator.local_cloud import control
+from tests.local_cloud.functions import handlers_zip
+
+TEST_PORTS = range(4640, 4650)
+ACCOUNT_ID = "123456789012"
+
+
+def free_port(exclude: set[int] | None = None) -> int:
+    """A port of the range reserved for these tests that nothing listens on."""
+    for port in TEST_PORTS:
+        if exclude and port in exclude:
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {TEST_PORTS}")
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1) -> Any:
+    """Poll until ``condition()`` is truthy (asynchronous deliveries) and return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[control.LocalCloud]:
+    work_dir = tmp_path_factory.mktemp("local-cloud")
+    started = control.up(work_dir, port=free_port())
+    try:
+        yield started
+    finally:
+        control.down(work_dir)
+
+
+@pytest.fixture(scope="session")
+def aws(cloud: control.LocalCloud) -> Callable[[str], Any]:
+    """boto3 clients for the local cloud: ``aws("s3")``."""
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=cloud.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    return client
+
+
+@pytest.fixture(scope="session")
+def role_arn(aws: Callable[[str], Any]) -> str:
+    role = aws("iam").create_role(
+        RoleName="local-cloud-test-role",
+        AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}',
+    )
+    return str(role["Role"]["Arn"])
+
+
+@pytest.fixture(scope="session")
+def make_function(aws: Callable[[str], Any], role_arn: str) -> Callable[..., str]:
+    """Create a function from the test handlers; returns its name (unique per call)."""
+
+    def create(handler: str, timeout: int = 10, env: dict[str, str] | None = None) -> str:
+        name = f"{handler.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
+        aws("lambda").create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler=f"handlers.{handler}",
+            Code={"ZipFile": handlers_zip()},
+            Timeout=timeout,
+            MemorySize=256,
+            Environment={"Variables": env or {}},
+        )
+        return name
+
+    return create
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def tmp_work_dir(tmp_path: Path) -> Path:
+    return tmp_path / "work"
