@@ -1,0 +1,302 @@
+"""The local TODO task on a Docker engine, as ECS runs it: a private network, a MySQL sidecar
+that must be healthy before the app starts, the app published on 127.0.0.1 only.
+
+When no MySQL image is available (none can be pulled on an offline machine), the app runs on
+SQLite in a named volume instead, and says so: the container, its health check and the HTTP API
+are the same; only the database differs. A ``database_url`` runs it against another database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.images import docker_client
+from orchestrator.local_task_common import (
+    DEFAULT_NAME,
+    DEFAULT_PORT,
+    LineSink,
+    LocalTask,
+    LocalTaskError,
+    http_ok,
+    ignore,
+    wait_until,
+)
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+    from docker.models.containers import Container
+
+CONTAINER_PORT = 8000  # the module's container_port default
+MYSQL_IMAGE_ENV = "TODO_LOCAL_MYSQL_IMAGE"
+DEFAULT_MYSQL_IMAGE = "mysql:8.0"  # the module's db_sidecar_image default
+# Where the SQLite volume is mounted; the image makes it, owned by the app's user, so a fresh
+# named volume takes that owner and the non-root app can write to it.
+SQLITE_DIR = "/data"
+LABEL = "cloud-reference-stacks.local-task"
+CONFIG_LABEL = "cloud-reference-stacks.config"
+# The sidecar is reachable only on the task's private network, never published; a fixed
+# password keeps a re-run able to reuse its data volume.
+SIDECAR_DB = {"MYSQL_DATABASE": "todo", "MYSQL_USER": "todo", "MYSQL_PASSWORD": "todo-local"}
+START_TIMEOUT_S = 120.0
+SIDECAR_TIMEOUT_S = 180.0
+
+
+def _names(name: str) -> dict[str, str]:
+    return {
+        "network": f"{name}-net",
+        "app": f"{name}-app",
+        "db": f"{name}-db",
+        "db_volume": f"{name}-mysql",
+        "data_volume": f"{name}-data",
+    }
+
+
+def _get_container(client: DockerClient, container_name: str) -> Container | None:
+    from docker.errors import NotFound
+
+    try:
+        return client.containers.get(container_name)
+    except NotFound:
+        return None
+
+
+def _remove(client: DockerClient, container_name: str) -> bool:
+    container = _get_container(client, container_name)
+    if container is None:
+        return False
+    container.remove(force=True)
+    return True
+
+
+def _ensure_network(client: DockerClient, name: str) -> None:
+    from docker.errors import NotFound
+
+    try:
+        client.networks.get(name)
+    except NotFound:
+        client.networks.create(name, driver="bridge", labels={LABEL: name})
+
+
+def _image_available(client: DockerClient, image: str, on_line: LineSink) -> bool:
+    """Whether ``image`` is on the engine, pulling it when it is not (False if that fails)."""
+    from docker.errors import DockerException, ImageNotFound
+
+    try:
+        client.images.get(image)
+        return True
+    except ImageNotFound:
+        pass
+    on_line(f"pulling {image}")
+    try:
+        client.images.pull(image)
+    except DockerException as exc:
+        on_line(f"cannot pull {image}: {str(exc).splitlines()[0][:200]}")
+        return False
+    return True
+
+
+def _health(container: Container) -> str:
+    """``healthy``/``unhealthy``/``starting``, or ``none`` when the image has no health check."""
+    container.reload()
+    state: dict[str, Any] = container.attrs.get("State", {})
+    return str(state.get("Health", {}).get("Status", "none"))
+
+
+def _logs_tail(container: Container, lines: int = 25) -> str:
+    try:
+        return bytes(container.logs(tail=lines)).decode(errors="replace")
+    except Exception:  # a removed container has no logs; the error is what matters
+        return ""
+
+
+def _not_running(container: Container, what: str) -> str | None:
+    container.reload()
+    if container.status in {"exited", "dead"}:
+        code = container.attrs.get("State", {}).get("ExitCode")
+        return f"{what} exited (code {code}); last log lines:\n{_logs_tail(container)}"
+    if _health(container) == "unhealthy":
+        return f"{what} reports unhealthy; last log lines:\n{_logs_tail(container)}"
+    return None
+
+
+def _config_hash(spec: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _start_sidecar(
+    client: DockerClient, names: Mapping[str, str], image: str, on_line: LineSink
+) -> dict[str, str]:
+    """Start (or reuse) the MySQL sidecar; wait until healthy; return the app's DB_* settings."""
+    container = _get_container(client, names["db"])
+    if container is not None and container.status != "running":
+        container.remove(force=True)
+        container = None
+    if container is None:
+        on_line(f"starting the database sidecar {names['db']} ({image})")
+        password = SIDECAR_DB["MYSQL_PASSWORD"]
+        container = client.containers.run(
+            image,
+            name=names["db"],
+            detach=True,
+            network=names["network"],
+            environment={**SIDECAR_DB, "MYSQL_ROOT_PASSWORD": password},
+            volumes={names["db_volume"]: {"bind": "/var/lib/mysql", "mode": "rw"}},
+            labels={LABEL: names["app"]},
+            healthcheck={
+                "test": ["CMD-SHELL", f"mysqladmin ping -h 127.0.0.1 -uroot -p{password}"],
+                "interval": 5_000_000_000,
+                "timeout": 5_000_000_000,
+                "retries": 20,
+                "start_period": 30_000_000_000,
+            },
+        )
+    # As the task definition's dependsOn HEALTHY: the app starts after the database answers.
+    healthy = wait_until(
+        lambda: _health(container) == "healthy",
+        timeout=SIDECAR_TIMEOUT_S,
+        interval=1.0,
+        failed=lambda: _not_running(container, f"the database sidecar {names['db']}"),
+    )
+    if not healthy:
+        raise LocalTaskError(
+            f"the database sidecar {names['db']} was not healthy within {SIDECAR_TIMEOUT_S:.0f} s;"
+            f" last log lines:\n{_logs_tail(container)}"
+        )
+    return {
+        "DB_HOST": names["db"],
+        "DB_PORT": "3306",
+        "DB_USER": SIDECAR_DB["MYSQL_USER"],
+        "DB_PASSWORD": SIDECAR_DB["MYSQL_PASSWORD"],
+        "DB_NAME": SIDECAR_DB["MYSQL_DATABASE"],
+    }
+
+
+def run_container_task(
+    image: str,
+    *,
+    port: int = DEFAULT_PORT,
+    name: str = DEFAULT_NAME,
+    db_mode: str = "sidecar",
+    mysql_image: str | None = None,
+    database_url: str | None = None,
+    host_mounts: Mapping[Path, str] | None = None,
+    on_line: LineSink = ignore,
+) -> LocalTask:
+    """Run the task's containers (reusing them when unchanged); return when the app is healthy.
+
+    ``mysql_image``: the sidecar's image (``$TODO_LOCAL_MYSQL_IMAGE``, else mysql:8.0; ``none``
+    turns it off). In ``managed`` mode the sidecar stands in for RDS. ``database_url`` and
+    ``host_mounts`` (host path -> container path) point the app at a database of your own.
+    """
+    names = _names(name)
+    base_url = f"http://127.0.0.1:{port}"
+    client = docker_client()
+    try:
+        _ensure_network(client, names["network"])
+        volumes: dict[str, dict[str, str]] = {
+            str(host): {"bind": inside, "mode": "rw"}
+            for host, inside in (host_mounts or {}).items()
+        }
+        mysql_image = mysql_image or os.environ.get(MYSQL_IMAGE_ENV) or DEFAULT_MYSQL_IMAGE
+        notes: list[str] = []
+        containers: tuple[str, ...] = (names["app"],)
+        if database_url:
+            environment = {"DATABASE_URL": database_url}
+            database = "the given database"
+        elif mysql_image != "none" and _image_available(client, mysql_image, on_line):
+            environment = _start_sidecar(client, names, mysql_image, on_line)
+            containers = (names["app"], names["db"])
+            role = "standing in for RDS" if db_mode == "managed" else "sidecar"
+            database = f"MySQL container {names['db']} ({mysql_image}, {role})"
+        else:
+            environment = {"DATABASE_URL": f"sqlite:///{SQLITE_DIR}/todo.sqlite3"}
+            volumes[names["data_volume"]] = {"bind": SQLITE_DIR, "mode": "rw"}
+            database = f"SQLite in volume {names['data_volume']}"
+            notes.append(
+                f"no MySQL image ({mysql_image}) on this engine, so the app runs on SQLite; "
+                f"set {MYSQL_IMAGE_ENV} to a MySQL 8.0 image you have to run the sidecar"
+            )
+        for note in notes:
+            on_line(note)
+        image_id = client.images.get(image).id
+        spec = {"image": image_id, "env": environment, "port": port, "volumes": volumes}
+        config = _config_hash(spec)
+        container = _get_container(client, names["app"])
+        if (
+            container is not None
+            and container.status == "running"
+            and container.labels.get(CONFIG_LABEL) == config
+            and http_ok(base_url + "/")
+        ):
+            on_line(f"{names['app']} already running {image} on {base_url}")
+            return LocalTask(base_url, "docker", database, containers, notes=tuple(notes))
+        if container is not None:
+            container.remove(force=True)
+        on_line(f"starting {names['app']} ({image}) on {base_url}, data in {database}")
+        container = client.containers.run(
+            image,
+            name=names["app"],
+            detach=True,
+            network=names["network"],
+            environment=environment,
+            volumes=volumes,
+            ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
+            labels={LABEL: names["app"], CONFIG_LABEL: config},
+            init=True,
+        )
+        _wait_healthy(container, base_url, names["app"])
+        on_line(f"{names['app']} is healthy on {base_url}")
+        return LocalTask(base_url, "docker", database, containers, notes=tuple(notes))
+    finally:
+        client.close()
+
+
+def _wait_healthy(container: Container, base_url: str, what: str) -> None:
+    started = time.monotonic()
+
+    def ready() -> bool:
+        health = _health(container)
+        return health in {"healthy", "none"} and http_ok(base_url + "/")
+
+    if not wait_until(ready, timeout=START_TIMEOUT_S, failed=lambda: _not_running(container, what)):
+        raise LocalTaskError(
+            f"{what} was not healthy within {time.monotonic() - started:.0f} s "
+            f"(health: {_health(container)}); last log lines:\n{_logs_tail(container)}"
+        )
+
+
+def stop_container_task(
+    *, name: str = DEFAULT_NAME, remove_data: bool = True, on_line: LineSink = ignore
+) -> bool:
+    """Remove the task's containers and network (and its data volumes); True if any existed."""
+    from docker.errors import NotFound
+
+    names = _names(name)
+    client = docker_client()
+    removed = False
+    try:
+        for key in ("app", "db"):
+            if _remove(client, names[key]):
+                on_line(f"removed container {names[key]}")
+                removed = True
+        try:
+            client.networks.get(names["network"]).remove()
+            removed = True
+        except NotFound:
+            pass
+        if remove_data:
+            for key in ("db_volume", "data_volume"):
+                try:
+                    client.volumes.get(names[key]).remove(force=True)
+                    on_line(f"removed volume {names[key]}")
+                except NotFound:
+                    pass
+    finally:
+        client.close()
+    return removed

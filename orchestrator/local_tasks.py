@@ -1,0 +1,78 @@
+"""Run the TODO task locally after the local apply (moto stores the ECS service, runs nothing).
+
+With a Docker engine: the task's containers (``container_task``). Without one, or with no
+image: the app under uvicorn on SQLite (``uvicorn_task``). Either way the app answers on
+127.0.0.1:<port>; both are idempotent, and ``stop_local_task`` stops whichever runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestrator.container_task import run_container_task, stop_container_task
+from orchestrator.images import engine_available
+from orchestrator.local_task_common import (
+    DEFAULT_NAME,
+    DEFAULT_PORT,
+    LineSink,
+    LocalTask,
+    LocalTaskError,
+    ignore,
+)
+from orchestrator.uvicorn_task import run_uvicorn_task, stop_uvicorn_task
+
+__all__ = ["DEFAULT_PORT", "LocalTask", "LocalTaskError", "run_local_task", "stop_local_task"]
+
+
+def run_local_task(
+    image: str | None,
+    *,
+    port: int = DEFAULT_PORT,
+    name: str = DEFAULT_NAME,
+    db_mode: str = "sidecar",
+    mysql_image: str | None = None,
+    work_dir: Path | None = None,
+    use_docker: bool | None = None,
+    on_line: LineSink = ignore,
+) -> LocalTask:
+    """Start (or reuse) the local task; return once the app is healthy on 127.0.0.1:``port``.
+
+    ``use_docker=None`` decides by whether an image was given and an engine answers.
+    """
+    if use_docker is None:
+        use_docker = image is not None and engine_available()
+    if use_docker:
+        if image is None:
+            raise LocalTaskError("running the task's containers needs an image")
+        # Switching from the fallback frees the port (and the other way round below).
+        stop_uvicorn_task(name=name, work_dir=work_dir, on_line=on_line)
+        return run_container_task(
+            image, port=port, name=name, db_mode=db_mode, mysql_image=mysql_image, on_line=on_line
+        )
+    if image is None:
+        on_line("no image to run: the app runs directly with uvicorn instead of in containers")
+    elif engine_available():
+        on_line("Docker not used: the app runs directly with uvicorn instead of in containers")
+    else:
+        on_line("no Docker engine answers: the app runs directly with uvicorn instead")
+    if engine_available():
+        stop_container_task(name=name, remove_data=False, on_line=on_line)
+    return run_uvicorn_task(port=port, name=name, work_dir=work_dir, on_line=on_line)
+
+
+def stop_local_task(
+    *,
+    name: str = DEFAULT_NAME,
+    work_dir: Path | None = None,
+    remove_data: bool = True,
+    on_line: LineSink = ignore,
+) -> bool:
+    """Stop the local task, however it runs; safe when nothing runs. True if something did."""
+    stopped = stop_uvicorn_task(
+        name=name, work_dir=work_dir, remove_data=remove_data, on_line=on_line
+    )
+    if engine_available():
+        stopped = (
+            stop_container_task(name=name, remove_data=remove_data, on_line=on_line) or stopped
+        )
+    return stopped
