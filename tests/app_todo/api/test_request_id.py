@@ -27,7 +27,7 @@ def test_a_callers_request_id_comes_back(client: TestClient) -> None:
 
 @pytest.mark.parametrize("sent", [None, "", "has space", "x" * 129, '{"forged": 1}', "é"])
 def test_a_missing_or_unsafe_request_id_is_replaced(client: TestClient, sent: str | None) -> None:
-    headers = {} if sent is None else {"X-Request-ID": sent.encode()}
+    headers = {} if sent is None else {b"X-Request-ID": sent.encode()}
 
     response = client.get("/", headers=headers)
 

@@ -317,3 +317,27 @@ def test_client_timestamps_cannot_be_forged_through_any_route(client: TestClient
     for method in ("PUT", "PATCH"):
         assert client.request(method, f"/tasks/{task['id']}", json=forged).status_code == 422
     assert client.get(f"/tasks/{task['id']}").json()["created_at"] == task["created_at"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+def test_a_body_that_is_not_utf8_is_422(client: TestClient, method: str) -> None:
+    task = create(client)
+    url = "/tasks" if method == "POST" else f"/tasks/{task['id']}"
+
+    response = client.request(
+        method, url, content=b'{"title": "\xff\xfe"}', headers={"content-type": "application/json"}
+    )
+
+    assert error_fields(response) == [("body",)]
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"), [("/tasks", "GET, POST"), ("/tasks/1", "DELETE, GET, PATCH, PUT")]
+)
+def test_an_unsupported_method_is_405_listing_every_allowed_one(
+    client: TestClient, path: str, allowed: str
+) -> None:
+    response = client.request("OPTIONS", path)
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
