@@ -4,7 +4,8 @@ The format: a header naming the columns ``store``, ``item`` and ``count`` (any c
 surrounding spaces ignored); further columns are allowed and ignored, so a spreadsheet export
 with a "notes" column still loads. Every data row must have as many fields as the header.
 Fields may be quoted (a quoted field may hold commas or line breaks) and are trimmed.
-Blank lines are skipped. Line numbers are physical file lines; the header is line 1.
+Blank rows are skipped: empty lines, lines of spaces, and the ``,,`` rows spreadsheets export
+below the data. Line numbers are physical file lines; the header is line 1.
 """
 
 from __future__ import annotations
@@ -81,12 +82,13 @@ def read_rows(lines: Iterable[str]) -> Iterator[InventoryRow | RejectedRow]:
                 yield RejectedRow(first_line, f"malformed CSV: {error}")
                 continue
             last_line = reader.line_num
-            if not fields or fields == [""]:
+            if _is_blank(fields):
                 continue
             if len(fields) != width:
-                yield RejectedRow(
-                    first_line, f"expected {width} fields as in the header, found {len(fields)}"
-                )
+                reason = f"expected {width} fields as in the header, found {len(fields)}"
+                if last_line > first_line:
+                    reason += f" (the row runs on to line {last_line}: is a quote left open?)"
+                yield RejectedRow(first_line, reason)
                 continue
             yield _validate(
                 first_line,
@@ -100,6 +102,10 @@ def read_rows(lines: Iterable[str]) -> Iterator[InventoryRow | RejectedRow]:
             f"the file is not valid UTF-8 (line {line}: {error.reason}); "
             "save it as UTF-8 and upload it again"
         ) from error
+
+
+def _is_blank(fields: list[str]) -> bool:
+    return all(not field.strip() for field in fields)
 
 
 def _line_of_decode_error(lines_read: int, error: UnicodeDecodeError) -> int:
@@ -119,8 +125,8 @@ class _Columns:
 
 def _read_header(reader: Iterator[list[str]]) -> _Columns:
     for fields in reader:
-        if not fields or fields == [""]:
-            continue  # blank lines before the header
+        if _is_blank(fields):
+            continue
         names = tuple(field.strip().lower() for field in fields)
         missing = [name for name in REQUIRED_COLUMNS if name not in names]
         if missing:

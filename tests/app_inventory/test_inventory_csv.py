@@ -72,15 +72,38 @@ def test_column_order_may_vary_and_extra_columns_are_ignored() -> None:
     assert rows == [InventoryRow(2, "Berlin", "Milk", 3)]
 
 
-def test_blank_lines_are_skipped_but_still_counted() -> None:
-    # GIVEN blank lines between rows
-    data = b"store,item,count\n\nBerlin,Milk,3\r\n\r\nBerlin,Eggs,x\n"
+def test_an_open_quote_swallowing_later_lines_is_pointed_out() -> None:
+    # GIVEN a quote left open on line 2: lines 2-4 become one field
+    data = b'store,item,count\nBerlin,"Milk,3\nBerlin,Eggs,4\nBerlin,Tea,5\n'
+    # WHEN parsed
+    rows = parse(data)
+    # THEN the row is rejected with a hint, naming the lines it spans
+    assert rows == [
+        RejectedRow(
+            2,
+            "expected 3 fields as in the header, found 2 "
+            "(the row runs on to line 4: is a quote left open?)",
+        )
+    ]
+
+
+def test_an_oversized_field_is_rejected_and_reading_goes_on() -> None:
+    data = b'store,item,count\nBerlin,"' + b"x" * 200_000 + b'",3\nBerlin,Eggs,4\n'
+    rows = parse(data)
+    assert isinstance(rows[0], RejectedRow) and rows[0].line == 2
+    assert rows[0].reason.startswith("malformed CSV: field larger than field limit")
+    assert rows[1] == InventoryRow(3, "Berlin", "Eggs", 4)
+
+
+def test_blank_rows_are_skipped_but_still_counted() -> None:
+    # GIVEN blank lines, a line of spaces and a spreadsheet's empty ",," rows around the data
+    data = b"\nstore,item,count\n\nBerlin,Milk,3\r\n   \r\nBerlin,Eggs,x\n,,\n , ,\n"
     # WHEN parsed
     rows = parse(data)
     # THEN they yield nothing and line numbers stay physical
     assert rows == [
-        InventoryRow(3, "Berlin", "Milk", 3),
-        RejectedRow(5, "count is not a whole number: 'x'"),
+        InventoryRow(4, "Berlin", "Milk", 3),
+        RejectedRow(6, "count is not a whole number: 'x'"),
     ]
 
 
