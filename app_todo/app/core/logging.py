@@ -14,6 +14,8 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is logged too.
 _STANDARD_RECORD = logging.LogRecord("", 0, "", 0, "", None, None)
 _RECORD_ATTRIBUTES = frozenset(_STANDARD_RECORD.__dict__) | {"message", "asctime", "taskName"}
+# uvicorn's terminal-coloured copy of the message.
+_DROPPED_EXTRAS = frozenset({"color_message"})
 _HANDLER_NAME = "app-json"
 
 
@@ -29,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         if request_id is not None:
             entry["request_id"] = request_id
         for key, value in record.__dict__.items():
-            if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
+            if key not in _RECORD_ATTRIBUTES and key not in _DROPPED_EXTRAS and key[0] != "_":
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

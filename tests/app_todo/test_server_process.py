@@ -1,0 +1,83 @@
+"""The app as it is run for real: ``uvicorn app.main:app`` in its own process.
+
+It starts (wait, migrate), logs JSON lines, serves, and on SIGTERM shuts down cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.app_todo.live_server import free_port
+from tests.conftest import REPO_ROOT
+
+
+def test_uvicorn_serves_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "SQLITE_PATH": str(tmp_path / "todo.db"),
+        "LOG_LEVEL": "INFO",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout-graceful-shutdown",
+            "10",
+        ],
+        cwd=REPO_ROOT / "app_todo",
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base, process)
+        created = requests.post(f"{base}/tasks", json={"title": "via uvicorn"}, timeout=10)
+        assert created.status_code == 201
+
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    # uvicorn re-raises the signal once shut down, so its exit status says why it stopped.
+    assert process.returncode in (0, -signal.SIGTERM), output
+    records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    messages = [record["message"] for record in records]
+    assert "ready to serve" in messages
+    assert messages.index("shut down") > messages.index("ready to serve")
+    assert "Application shutdown complete." in messages
+    assert any(m.startswith("Uvicorn running on") for m in messages)  # uvicorn's own, as JSON
+    assert any(r.get("path") == "/tasks" and r.get("status") == 201 for r in records)
+    assert all(not line.strip() or line.startswith("{") for line in output.splitlines()), output
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"uvicorn exited early:\n{process.communicate()[0]}")
+        try:
+            if requests.get(f"{base}/", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError("uvicorn did not answer within 60 s")
