@@ -12,6 +12,8 @@ from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 
+from orchestrator.local_cloud.monkeypatch import replace
+
 
 class ResourceNotFound(JsonRESTError):
     def __init__(self, arn: str) -> None:
@@ -75,11 +77,11 @@ def install(store: TagStore) -> None:
     def list_tags_for_resource(self: Any) -> str:
         return json.dumps({"Tags": store.tags(_existing_target_arn(self))})
 
-    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
-    ApplicationAutoScalingResponse.tag_resource = tag_resource
-    ApplicationAutoScalingResponse.untag_resource = untag_resource
-    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
-    ApplicationAutoscalingBackend.deregister_scalable_target = deregister_scalable_target
+    replace(ApplicationAutoScalingResponse, "register_scalable_target", register_scalable_target)
+    replace(ApplicationAutoScalingResponse, "tag_resource", tag_resource)
+    replace(ApplicationAutoScalingResponse, "untag_resource", untag_resource)
+    replace(ApplicationAutoScalingResponse, "list_tags_for_resource", list_tags_for_resource)
+    replace(ApplicationAutoscalingBackend, "deregister_scalable_target", deregister_scalable_target)
 
 
 def _existing_target_arn(response: Any) -> str:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
+from orchestrator.local_cloud.monkeypatch import replace
 
 log = logging.getLogger("local_cloud.streams")
 
@@ -47,7 +48,7 @@ def install(runtime: LambdaRuntime) -> None:
             except Exception:  # a consumer's trouble must never fail the table write
                 log.exception("stream delivery to %s failed", function_arn)
 
-    StreamShard.add = add
+    replace(StreamShard, "add", add)
 
 
 def _deliver(

@@ -20,6 +20,7 @@ from orchestrator.local_cloud.http_api_cors import CorsPolicy
 from orchestrator.local_cloud.http_api_routes import RouteMatch, match_route
 from orchestrator.local_cloud.lambda_permissions import service_may_invoke
 from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
+from orchestrator.local_cloud.monkeypatch import replace
 
 log = logging.getLogger("local_cloud.http_api")
 
@@ -48,6 +49,10 @@ def _find_api(api_id: str) -> _ApiRef | None:
             if api is not None:
                 return _ApiRef(api, account_id, region)
     return None
+
+
+class _GatewayResponse(Response):
+    default_mimetype = None  # a function that sets no Content-Type gets none, as on AWS
 
 
 def _json_response(status: int, message: str, request_id: str) -> Response:
@@ -115,7 +120,7 @@ class HttpApiGateway:
         except (ValueError, TypeError, binascii.Error) as exc:
             log.warning("malformed Lambda response from %s: %s", function.function_name, exc)
             return _json_response(500, "Internal Server Error", request_id)
-        response = Response(body, status=status)
+        response = _GatewayResponse(body, status=status)
         for name, value in headers:
             response.headers.add(name, value)
         response.headers["apigw-requestid"] = request_id
@@ -263,14 +268,15 @@ def translate_response(payload: str) -> tuple[int, list[tuple[str, str]], bytes]
     """A 2.0 response (or a bare value: 200 JSON, as API Gateway assumes) as status/headers/body."""
     value = json.loads(payload)
     if not (isinstance(value, dict) and "statusCode" in value):
-        body = value if isinstance(value, str) else json.dumps(value)
-        return 200, [("Content-Type", "application/json")], body.encode()
+        text = value if isinstance(value, str) else json.dumps(value)
+        return 200, [("Content-Type", "application/json")], text.encode()
     status = int(value["statusCode"])
     headers = [(str(k), str(v)) for k, v in (value.get("headers") or {}).items()]
     for name, values in (value.get("multiValueHeaders") or {}).items():
         headers += [(str(name), str(v)) for v in values]
     headers += [("Set-Cookie", str(c)) for c in value.get("cookies") or []]
     raw_body = value.get("body")
+    body: bytes
     if raw_body is None:
         body = b""
     elif value.get("isBase64Encoded"):
@@ -290,4 +296,4 @@ def install(public_base_url: str) -> None:
         original_init(self, *args, **kwargs)
         self.api_endpoint = api_endpoint(public_base_url, self.api_id)
 
-    Api.__init__ = __init__
+    replace(Api, "__init__", __init__)

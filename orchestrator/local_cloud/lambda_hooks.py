@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
+from orchestrator.local_cloud.monkeypatch import replace
 
 log = logging.getLogger("local_cloud.lambda")
 
@@ -49,9 +50,9 @@ def install(runtime: LambdaRuntime) -> None:
         original_delete(self, function_name, qualifier)
         runtime.discard_function(self.account_id, self.region_name, name)
 
-    LambdaFunction._invoke_lambda = _invoke_lambda
-    LambdaFunction.invoke = invoke
-    LambdaBackend.delete_function = delete_function
+    replace(LambdaFunction, "_invoke_lambda", _invoke_lambda)
+    replace(LambdaFunction, "invoke", invoke)
+    replace(LambdaBackend, "delete_function", delete_function)
 
 
 def _header(headers: Any, name: str) -> str | None:

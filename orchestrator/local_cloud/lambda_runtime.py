@@ -176,11 +176,10 @@ class LambdaRuntime:
             if not result.errored:
                 return
             log.warning(
-                "asynchronous invocation of %s failed (attempt %d of %d): %s",
+                "asynchronous invocation of %s failed (attempt %d of %d)",
                 function.function_name,
                 attempt + 1,
                 retries + 1,
-                result.payload,
             )
             if attempt < retries:
                 time.sleep(ASYNC_RETRY_DELAYS_SECONDS[min(attempt, 1)])

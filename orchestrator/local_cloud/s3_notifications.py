@@ -10,6 +10,7 @@ from typing import Any
 
 from orchestrator.local_cloud.lambda_permissions import service_may_invoke
 from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
+from orchestrator.local_cloud.monkeypatch import replace
 
 log = logging.getLogger("local_cloud.s3")
 
@@ -29,9 +30,7 @@ def install(runtime: LambdaRuntime) -> None:
 
     original_put = S3Backend.put_bucket_notification_configuration
 
-    def put_bucket_notification_configuration(
-        self: Any, bucket_name: str, notification_config: dict[str, Any]
-    ) -> None:
+    def put_notification(self: Any, bucket_name: str, notification_config: dict[str, Any]) -> None:
         bucket = self.get_bucket(bucket_name)
         previous = bucket.notification_configuration
         original_put(self, bucket_name, notification_config)
@@ -40,8 +39,8 @@ def install(runtime: LambdaRuntime) -> None:
             bucket.notification_configuration = previous
             raise _validation_error(refused)
 
-    notifications._invoke_awslambda = deliver
-    S3Backend.put_bucket_notification_configuration = put_bucket_notification_configuration
+    replace(notifications, "_invoke_awslambda", deliver)
+    replace(S3Backend, "put_bucket_notification_configuration", put_notification)
 
 
 def _function(account_id: str, fn_arn: str, region_name: str) -> Any | None:

@@ -7,6 +7,8 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from orchestrator.local_cloud.monkeypatch import replace
+
 _MAX_MESSAGES = 10_000
 
 
@@ -56,7 +58,7 @@ def install(record: SnsRecord) -> None:
         record.add(self.arn, message_id, message, subject, kwargs.get("message_attributes"))
         return message_id
 
-    Topic.publish = publish
+    replace(Topic, "publish", publish)
 
 
 def _jsonable(value: Any) -> Any:

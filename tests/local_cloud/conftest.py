@@ -61,7 +61,7 @@ def aws(cloud: control.LocalCloud) -> Callable[[str], Any]:
     """boto3 clients for the local cloud: ``aws("s3")``."""
 
     def client(service: str) -> Any:
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]
             service,
             endpoint_url=cloud.endpoint_url,
             region_name="us-east-1",

@@ -9,6 +9,7 @@ HANDLERS = '''
 import json
 import os
 import time
+from urllib.parse import unquote_plus
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -50,7 +51,7 @@ def copy_upload(event, context):
     s3 = boto3.client("s3")
     for record in event["Records"]:
         bucket = record["s3"]["bucket"]["name"]
-        key = record["s3"]["object"]["key"]
+        key = unquote_plus(record["s3"]["object"]["key"])  # S3 events carry encoded keys
         if key.endswith(".seen"):
             continue
         s3.copy_object(Bucket=bucket, Key=key + ".seen", CopySource={"Bucket": bucket, "Key": key})

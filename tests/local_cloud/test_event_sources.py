@@ -1,0 +1,198 @@
+"""S3 notifications and DynamoDB streams run the real functions; SNS publishes are recorded."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from orchestrator.local_cloud.control import LocalCloud
+from tests.local_cloud.conftest import ACCOUNT_ID, unique, wait_for
+
+
+def allow_s3(aws: Callable[[str], Any], function: str, bucket: str) -> str:
+    arn = aws("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+    aws("lambda").add_permission(
+        FunctionName=function,
+        StatementId="s3",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn=f"arn:aws:s3:::{bucket}",
+        SourceAccount=ACCOUNT_ID,
+    )
+    return str(arn)
+
+
+def notify_on_csv(aws: Callable[[str], Any], bucket: str, function_arn: str) -> None:
+    aws("s3").put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {
+                    "LambdaFunctionArn": function_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".csv"}]}},
+                }
+            ]
+        },
+    )
+
+
+def test_an_upload_runs_the_notified_function_asynchronously(
+    aws: Callable[[str], Any], make_function: Callable[..., str], cloud: LocalCloud
+) -> None:
+    # GIVEN a bucket that notifies a function on new .csv objects
+    bucket = unique("uploads")
+    aws("s3").create_bucket(Bucket=bucket)
+    name = make_function("copy_upload")
+    notify_on_csv(aws, bucket, allow_s3(aws, name, bucket))
+
+    # WHEN a file is uploaded
+    aws("s3").put_object(Bucket=bucket, Key="in/stock list.csv", Body=b"store,item,count\n")
+    ran_during_put = [r for r in cloud.lambda_invocations() if r["function"] == name]
+
+    # THEN the function runs after the upload returned (its cold start alone takes longer)
+    assert ran_during_put == []
+    wait_for(lambda: _exists(aws, bucket, "in/stock list.csv.seen"))
+    runs = wait_for(lambda: [r for r in cloud.lambda_invocations() if r["function"] == name])
+    assert [r["trigger"] for r in runs] == ["s3"]
+    # AND a non-matching key does not trigger it
+    aws("s3").put_object(Bucket=bucket, Key="notes.txt", Body=b"x")
+    time.sleep(0.5)
+    assert len([r for r in cloud.lambda_invocations() if r["function"] == name]) == 1
+
+
+def test_a_notification_without_lambda_permission_is_refused_like_aws(
+    aws: Callable[[str], Any], make_function: Callable[..., str]
+) -> None:
+    bucket = unique("no-permission")
+    aws("s3").create_bucket(Bucket=bucket)
+    name = make_function("copy_upload")
+    arn = aws("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+
+    with pytest.raises(ClientError) as refused:
+        notify_on_csv(aws, bucket, arn)
+
+    assert refused.value.response["Error"]["Code"] == "InvalidArgument"
+    assert "Unable to validate" in refused.value.response["Error"]["Message"]
+
+
+def _exists(aws: Callable[[str], Any], bucket: str, key: str) -> bool:
+    try:
+        aws("s3").head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        return False
+    return True
+
+
+def stream_table(aws: Callable[[str], Any]) -> tuple[str, str]:
+    table = unique("inventory")
+    description = aws("dynamodb").create_table(
+        TableName=table,
+        KeySchema=[
+            {"AttributeName": "store", "KeyType": "HASH"},
+            {"AttributeName": "item", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "store", "AttributeType": "S"},
+            {"AttributeName": "item", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    return table, str(description["TableDescription"]["LatestStreamArn"])
+
+
+def map_stream(
+    aws: Callable[[str], Any], make_function: Callable[..., str], stream_arn: str, retries: int
+) -> tuple[str, str]:
+    topic = aws("sns").create_topic(Name=unique("NoStock"))["TopicArn"]
+    name = make_function("stream_to_sns", env={"TOPIC_ARN": topic})
+    aws("lambda").create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName=name,
+        StartingPosition="LATEST",
+        BatchSize=100,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        MaximumRetryAttempts=retries,
+        BisectBatchOnFunctionError=True,
+    )
+    return name, str(topic)
+
+
+def put_item(aws: Callable[[str], Any], table: str, item: str, count: int) -> None:
+    aws("dynamodb").put_item(
+        TableName=table,
+        Item={"store": {"S": "Berlin"}, "item": {"S": item}, "count": {"N": str(count)}},
+    )
+
+
+def test_each_table_write_reaches_the_stream_function_once(
+    aws: Callable[[str], Any], make_function: Callable[..., str], cloud: LocalCloud
+) -> None:
+    # GIVEN a table whose stream is mapped to a function that publishes to SNS
+    table, stream_arn = stream_table(aws)
+    name, topic = map_stream(aws, make_function, stream_arn, retries=2)
+
+    # WHEN three writes happen (an insert, an update, a batch-written new item)
+    put_item(aws, table, "apples", 10)
+    put_item(aws, table, "apples", 3)
+    aws("dynamodb").batch_write_item(
+        RequestItems={
+            table: [
+                {"PutRequest": {"Item": {"store": {"S": "Berlin"}, "item": {"S": "pears"}}}},
+            ]
+        }
+    )
+
+    # THEN the function ran once per write and its publishes are in the SNS record, in order
+    messages = cloud.sns_messages(topic_arn=topic)
+    assert [json.loads(m["message"]) for m in messages] == [
+        {"event": "INSERT", "item": "apples"},
+        {"event": "MODIFY", "item": "apples"},
+        {"event": "INSERT", "item": "pears"},
+    ]
+    assert {m["subject"] for m in messages} == {"stock"}
+    assert all(m["message_id"] and m["timestamp"] for m in messages)
+    runs = [r for r in cloud.lambda_invocations() if r["function"] == name]
+    assert [r["trigger"] for r in runs] == ["dynamodb-stream"] * 3
+
+
+def test_a_reported_item_failure_is_retried_then_dropped_without_blocking_writes(
+    aws: Callable[[str], Any], make_function: Callable[..., str], cloud: LocalCloud
+) -> None:
+    table, stream_arn = stream_table(aws)
+    name, topic = map_stream(aws, make_function, stream_arn, retries=1)
+
+    put_item(aws, table, "poison-pill", 1)
+    put_item(aws, table, "bananas", 2)
+
+    runs = [r for r in cloud.lambda_invocations() if r["function"] == name]
+    assert len(runs) == 3  # the poison record: first try + 1 retry; bananas: once
+    assert [json.loads(m["message"])["item"] for m in cloud.sns_messages(topic)] == ["bananas"]
+
+
+def test_the_sns_record_can_be_filtered_and_cleared(
+    aws: Callable[[str], Any], cloud: LocalCloud
+) -> None:
+    first = aws("sns").create_topic(Name=unique("first"))["TopicArn"]
+    second = aws("sns").create_topic(Name=unique("second"))["TopicArn"]
+    aws("sns").publish(TopicArn=first, Message="one", Subject="s1")
+    aws("sns").publish(
+        TopicArn=second,
+        Message="two",
+        MessageAttributes={"store": {"DataType": "String", "StringValue": "Berlin"}},
+    )
+
+    only_second = cloud.sns_messages(topic_arn=second)
+
+    assert [m["message"] for m in only_second] == ["two"]
+    assert only_second[0]["subject"] is None
+    assert only_second[0]["message_attributes"]["store"]["Value"] == "Berlin"
+    assert [m["message"] for m in cloud.sns_messages(topic_arn=first)] == ["one"]
+    cloud.clear_sns_messages()
+    assert cloud.sns_messages() == []
