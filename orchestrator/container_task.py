@@ -96,7 +96,8 @@ def _image_available(client: DockerClient, image: str, on_line: LineSink) -> boo
     try:
         client.images.pull(image)
     except DockerException as exc:
-        on_line(f"cannot pull {image}: {str(exc).splitlines()[0][:200]}")
+        reason = getattr(exc, "explanation", None) or str(exc)
+        on_line(f"cannot pull {image}: {str(reason).splitlines()[0][:200]}")
         return False
     return True
 

@@ -295,6 +295,11 @@ def build_image(
 
 
 def _base_image_hint(log: str, base_image: str | None) -> str:
+    if re.search(r"docker/dockerfile:", log):
+        return (
+            "The Dockerfile's '# syntax=' line makes the builder pull a frontend image, which "
+            "failed: drop that line (the builder's own frontend has what the Dockerfile uses)."
+        )
     pulled = re.search(r"pull access denied|failed to resolve source metadata|no such host", log)
     if pulled and base_image is None:
         return (

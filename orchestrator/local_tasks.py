@@ -39,8 +39,9 @@ def run_local_task(
 
     ``use_docker=None`` decides by whether an image was given and an engine answers.
     """
+    engine = engine_available()
     if use_docker is None:
-        use_docker = image is not None and engine_available()
+        use_docker = image is not None and engine
     if use_docker:
         if image is None:
             raise LocalTaskError("running the task's containers needs an image")
@@ -51,11 +52,11 @@ def run_local_task(
         )
     if image is None:
         on_line("no image to run: the app runs directly with uvicorn instead of in containers")
-    elif engine_available():
+    elif engine:
         on_line("Docker not used: the app runs directly with uvicorn instead of in containers")
     else:
         on_line("no Docker engine answers: the app runs directly with uvicorn instead")
-    if engine_available():
+    if engine:
         stop_container_task(name=name, remove_data=False, on_line=on_line)
     return run_uvicorn_task(port=port, name=name, work_dir=work_dir, on_line=on_line)
 

@@ -1,0 +1,111 @@
+"""Fixtures for tests on a real Docker engine: the engine, the base image, the built TODO image,
+the local registry, and a private MariaDB database the container reaches through the socket.
+
+``.ci/setup_docker.sh`` provides the engine, the local base image and the registry; a user's
+machine with Docker and Docker Hub needs none of it (the Dockerfile's default base is pulled).
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
+
+from orchestrator.images import (
+    LOCAL_BASE_IMAGE,
+    LOCAL_REGISTRY,
+    ImageRef,
+    build_image,
+    docker_client,
+    engine_available,
+    image_exists_locally,
+    resolve_base_image,
+    resolve_ca_bundle,
+)
+from tests.app_todo.databases import fresh_mysql_database, require_mariadb
+from tests.conftest import REPO_ROOT, in_ci, require_component
+
+# The build context; another one can be tried with $TODO_IMAGE_CONTEXT.
+APP_DIR = Path(os.environ.get("TODO_IMAGE_CONTEXT") or REPO_ROOT / "app_todo")
+TEST_REPOSITORY = f"{LOCAL_REGISTRY}/todo-test"
+SETUP_HINT = "run .ci/setup_docker.sh (or start Docker)"
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    require_component(engine_available(), f"no Docker engine answers: {SETUP_HINT}")
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_engine: None) -> str | None:
+    """The base image to build on: $TODO_BASE_IMAGE, else the local one, else the default."""
+    client = docker_client()
+    try:
+        base = resolve_base_image(client)
+        if in_ci():
+            # Docker Hub is out of reach in CI: the locally made base image must be there.
+            require_component(
+                base is not None and image_exists_locally(client, base),
+                f"base image {base or LOCAL_BASE_IMAGE} missing: {SETUP_HINT}",
+            )
+    finally:
+        client.close()
+    return base
+
+
+@pytest.fixture(scope="session")
+def build_log() -> list[str]:
+    return []
+
+
+@pytest.fixture(scope="session")
+def todo_image(base_image: str | None, build_log: list[str]) -> ImageRef:
+    """The TODO image, built once per session (instantly when the tag already exists)."""
+    return build_image(
+        APP_DIR,
+        TEST_REPOSITORY,
+        base_image=base_image,
+        ca_bundle=resolve_ca_bundle(),
+        on_line=build_log.append,
+    )
+
+
+@pytest.fixture(scope="session")
+def local_registry(docker_engine: None) -> str:
+    try:
+        with urllib.request.urlopen(f"http://{LOCAL_REGISTRY}/v2/", timeout=3) as response:
+            up = response.status == 200
+    except OSError:
+        up = False
+    require_component(up, f"no registry answers on {LOCAL_REGISTRY}: {SETUP_HINT}")
+    return LOCAL_REGISTRY
+
+
+def _socket_path(server: URL) -> Path:
+    engine = create_engine(server)
+    try:
+        with engine.connect() as connection:
+            return Path(str(connection.execute(text("SELECT @@socket")).scalar()))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def mariadb_over_socket() -> Iterator[tuple[str, Path]]:
+    """A fresh database on the host's MariaDB, as a URL through its Unix socket, and the
+    socket's directory to mount.
+
+    Why the socket: MariaDB listens on 127.0.0.1 only, which a container on a bridge network
+    cannot reach, and host networking would put the app on the host's ports; a bind-mounted
+    socket keeps the container on its own network exactly as the local target runs it.
+    """
+    server = require_mariadb()
+    socket = _socket_path(server)
+    with fresh_mysql_database(server, prefix="todo_docker") as url:
+        inside = url.set(host="localhost", port=None, query={"unix_socket": str(socket)})
+        yield inside.render_as_string(hide_password=False), socket.parent
