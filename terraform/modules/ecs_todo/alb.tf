@@ -1,0 +1,53 @@
+################################################################################
+# Application Load Balancer: HTTP :80 -> target group of task IPs
+################################################################################
+
+resource "aws_lb" "this" {
+  name               = "${local.prefix}-alb"
+  internal           = false
+  load_balancer_type = "application"
+  security_groups    = [aws_security_group.alb.id]
+  subnets            = local.subnet_ids
+
+  drop_invalid_header_fields = true
+  idle_timeout               = 60
+
+  tags = var.tags
+}
+
+resource "aws_lb_target_group" "this" {
+  name        = "${local.prefix}-tg"
+  port        = var.container_port
+  protocol    = "HTTP"
+  target_type = "ip" # awsvpc tasks register by IP
+  vpc_id      = local.vpc_id
+
+  # Tasks stop quickly on deploys; the default 300 s would hold every deployment for 5 minutes.
+  deregistration_delay = 30
+
+  health_check {
+    enabled             = true
+    path                = var.health_check_path
+    protocol            = "HTTP"
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this.arn
+  }
+
+  tags = var.tags
+}

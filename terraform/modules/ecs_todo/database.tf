@@ -1,0 +1,84 @@
+################################################################################
+# Sidecar mode: the MySQL container's passwords, made by Secrets Manager
+################################################################################
+
+# Ephemeral and write-only: the passwords exist in Secrets Manager only, never in the state or a
+# plan (no random provider is needed either).
+ephemeral "aws_secretsmanager_random_password" "sidecar" {
+  for_each = local.sidecar ? toset(["password", "root_password"]) : toset([])
+
+  password_length     = 32
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "sidecar" {
+  count = local.sidecar ? 1 : 0
+
+  name        = "${local.prefix}-db-sidecar"
+  description = "MySQL passwords of the ${local.prefix} sidecar database (keys username, password, root_password)."
+  # The database lives and dies with the task; keeping a deleted secret would only block the name.
+  recovery_window_in_days = 0
+
+  tags = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "sidecar" {
+  count = local.sidecar ? 1 : 0
+
+  secret_id = aws_secretsmanager_secret.sidecar[0].id
+  secret_string_wo = jsonencode({
+    username      = var.db_username
+    password      = ephemeral.aws_secretsmanager_random_password.sidecar["password"].random_password
+    root_password = ephemeral.aws_secretsmanager_random_password.sidecar["root_password"].random_password
+  })
+  # Written once; raise the version to store new passwords (the sidecar database starts empty
+  # with every new task anyway).
+  secret_string_wo_version = 1
+}
+
+################################################################################
+# Managed mode: RDS MySQL 8.0, master password kept by Secrets Manager
+################################################################################
+
+resource "aws_db_subnet_group" "this" {
+  count = local.managed ? 1 : 0
+
+  name        = "${local.prefix}-db"
+  description = "Subnets of the ${local.prefix} database."
+  subnet_ids  = local.subnet_ids
+
+  tags = var.tags
+}
+
+resource "aws_db_instance" "this" {
+  count = local.managed ? 1 : 0
+
+  identifier     = "${local.prefix}-db"
+  engine         = "mysql"
+  engine_version = "8.0"
+  instance_class = var.db_instance_class
+
+  allocated_storage = var.db_allocated_storage
+  storage_type      = "gp3"
+  storage_encrypted = true
+
+  db_name  = var.db_name
+  username = var.db_username
+  # RDS creates and rotates the password in Secrets Manager; terraform never sees it.
+  manage_master_user_password = true
+
+  db_subnet_group_name   = aws_db_subnet_group.this[0].name
+  vpc_security_group_ids = [aws_security_group.db[0].id]
+  publicly_accessible    = false
+  port                   = local.db_port
+
+  backup_retention_period    = var.db_backup_retention_days
+  auto_minor_version_upgrade = true
+  copy_tags_to_snapshot      = true
+  deletion_protection        = var.db_deletion_protection
+  skip_final_snapshot        = var.db_skip_final_snapshot
+  final_snapshot_identifier  = var.db_skip_final_snapshot ? null : "${local.prefix}-db-final"
+  apply_immediately          = true
+
+  tags = var.tags
+}

@@ -1,0 +1,357 @@
+################################################################################
+# Naming and tags
+################################################################################
+
+variable "name" {
+  description = "Name of the application; the first part of every resource name."
+  type        = string
+  default     = "todo"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,11}$", var.name))
+    error_message = "name must start with a lowercase letter and hold at most 12 lowercase letters, digits and hyphens (load balancer and target group names are limited to 32 characters)."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (dev, test, prod...); the second part of every resource name."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,11}$", var.environment))
+    error_message = "environment must be 1 to 12 lowercase letters, digits or hyphens, starting with a letter or digit."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource that supports tags."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+################################################################################
+# Container image and task size
+################################################################################
+
+variable "image_uri" {
+  description = "Image of the API container (repository URL and tag, or digest). Null is allowed only for the first, targeted apply that creates the ECR repository (-target=module.<name>.aws_ecr_repository.this); a full plan without it fails with instructions."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.image_uri == null || can(regex("^[^\\s]+(:[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})$", var.image_uri))
+    error_message = "image_uri must be an image reference with a tag or digest (123456789012.dkr.ecr.us-east-1.amazonaws.com/todo-dev:3f9c2a), or null."
+  }
+}
+
+variable "container_port" {
+  description = "Port the API listens on inside the task; the target group and the task security group use it."
+  type        = number
+  default     = 8000
+  nullable    = false
+
+  validation {
+    condition     = var.container_port >= 1 && var.container_port <= 65535 && floor(var.container_port) == var.container_port && var.container_port != 3306
+    error_message = "container_port must be a whole number from 1 to 65535, other than 3306 (the database's port in the task)."
+  }
+}
+
+variable "cpu" {
+  description = "CPU units of the task (Fargate: 256, 512, 1024, 2048, 4096, 8192 or 16384). In sidecar mode the API and MySQL share it."
+  type        = number
+  default     = 512
+  nullable    = false
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.cpu)
+    error_message = "cpu must be a Fargate task size: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
+}
+
+variable "memory" {
+  description = "Memory of the task in MiB, a Fargate combination with cpu (256: 512-2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720, in steps of 1024)."
+  type        = number
+  default     = 1024
+  nullable    = false
+
+  validation {
+    condition = (
+      var.memory >= lookup({ 256 = 512, 512 = 1024, 1024 = 2048, 2048 = 4096, 4096 = 8192, 8192 = 16384, 16384 = 32768 }, var.cpu, 0) &&
+      var.memory <= lookup({ 256 = 2048, 512 = 4096, 1024 = 8192, 2048 = 16384, 4096 = 30720, 8192 = 61440, 16384 = 122880 }, var.cpu, 0) &&
+      var.memory % lookup({ 256 = 512, 512 = 1024, 1024 = 1024, 2048 = 1024, 4096 = 1024, 8192 = 4096, 16384 = 8192 }, var.cpu, 1) == 0
+    )
+    error_message = "memory is not a Fargate combination with cpu: 256 takes 512, 1024 or 2048; 512 takes 1024 to 4096; 1024 takes 2048 to 8192; 2048 takes 4096 to 16384; 4096 takes 8192 to 30720 (steps of 1024); 8192 takes 16384 to 61440 (steps of 4096); 16384 takes 32768 to 122880 (steps of 8192)."
+  }
+}
+
+variable "desired_count" {
+  description = "Number of tasks the service starts with. In managed mode Application Auto Scaling owns the count afterwards (between autoscaling.min and autoscaling.max); in sidecar mode it can be at most 1."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.desired_count >= 0 && floor(var.desired_count) == var.desired_count
+    error_message = "desired_count must be a whole number greater than or equal to 0."
+  }
+
+  validation {
+    condition     = var.db_mode != "sidecar" || var.desired_count <= 1
+    error_message = "db_mode = \"sidecar\" runs MySQL inside the task: each task would have its own database, so desired_count must be 1; use db_mode = \"managed\" to scale out."
+  }
+}
+
+variable "health_check_path" {
+  description = "Path the load balancer's target group checks on every task (the API's liveness route)."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    condition     = startswith(var.health_check_path, "/")
+    error_message = "health_check_path must start with /."
+  }
+}
+
+variable "health_check_grace_period_seconds" {
+  description = "Seconds the service ignores failing load balancer health checks after a task starts (migrations and, in sidecar mode, MySQL's first start run in that time)."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.health_check_grace_period_seconds >= 0 && var.health_check_grace_period_seconds <= 2147483647
+    error_message = "health_check_grace_period_seconds must be between 0 and 2147483647."
+  }
+}
+
+variable "wait_for_steady_state" {
+  description = "Make terraform wait until the service reaches a steady state. Off by default: the orchestrator waits for healthy targets itself, with progress and the tasks' stopped reasons (and the local cloud runs no tasks)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "container_insights" {
+  description = "Turn on CloudWatch Container Insights for the cluster (billed per metric)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "log_retention_days" {
+  description = "Days that CloudWatch keeps the containers' logs (0 keeps them forever)."
+  type        = number
+  default     = 14
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch's values: 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "ecr_keep_images" {
+  description = "Number of most recent images the ECR lifecycle policy keeps; older ones expire."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.ecr_keep_images >= 1 && floor(var.ecr_keep_images) == var.ecr_keep_images
+    error_message = "ecr_keep_images must be a whole number of at least 1."
+  }
+}
+
+################################################################################
+# Database
+################################################################################
+
+variable "db_mode" {
+  description = "Where MySQL runs: \"sidecar\" (a MySQL 8.0 container in the task, data lives as long as the task, one task only) or \"managed\" (an RDS MySQL 8.0 instance shared by all tasks, which autoscale)."
+  type        = string
+  default     = "sidecar"
+  nullable    = false
+
+  validation {
+    condition     = contains(["sidecar", "managed"], var.db_mode)
+    error_message = "db_mode must be \"sidecar\" or \"managed\"."
+  }
+}
+
+variable "db_name" {
+  description = "Name of the database the API uses."
+  type        = string
+  default     = "todo"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_]{0,63}$", var.db_name))
+    error_message = "db_name must start with a letter and hold at most 64 letters, digits and underscores."
+  }
+}
+
+variable "db_username" {
+  description = "Database user of the API (the RDS master user in managed mode)."
+  type        = string
+  default     = "todo"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_]{0,15}$", var.db_username)) && !contains(["root", "admin", "rdsadmin", "mysql"], lower(var.db_username))
+    error_message = "db_username must start with a letter, hold at most 16 letters, digits and underscores, and not be a reserved name (root, admin, rdsadmin, mysql)."
+  }
+}
+
+variable "db_sidecar_image" {
+  description = "Image of the MySQL container in sidecar mode."
+  type        = string
+  default     = "mysql:8.0"
+  nullable    = false
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class in managed mode."
+  type        = string
+  default     = "db.t3.micro"
+  nullable    = false
+
+  validation {
+    condition     = startswith(var.db_instance_class, "db.")
+    error_message = "db_instance_class must be an RDS instance class such as db.t3.micro."
+  }
+}
+
+variable "db_allocated_storage" {
+  description = "Storage of the RDS instance in GiB (managed mode)."
+  type        = number
+  default     = 20
+  nullable    = false
+
+  validation {
+    condition     = var.db_allocated_storage >= 20 && var.db_allocated_storage <= 65536 && floor(var.db_allocated_storage) == var.db_allocated_storage
+    error_message = "db_allocated_storage must be a whole number of GiB from 20 to 65536."
+  }
+}
+
+variable "db_backup_retention_days" {
+  description = "Days RDS keeps automated backups (managed mode); 0 turns them off."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.db_backup_retention_days >= 0 && var.db_backup_retention_days <= 35 && floor(var.db_backup_retention_days) == var.db_backup_retention_days
+    error_message = "db_backup_retention_days must be a whole number from 0 to 35."
+  }
+}
+
+variable "db_deletion_protection" {
+  description = "Protect the RDS instance from deletion (managed mode); destroy fails while it is on."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "db_skip_final_snapshot" {
+  description = "Delete the RDS instance without a final snapshot (managed mode). When false, destroy leaves a snapshot named <name>-<environment>-db-final."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "autoscaling" {
+  description = "Target tracking on the service's average CPU in managed mode: min and max task counts and the CPU percentage to hold. Null means { min = 1, max = 3, cpu_target = 60 } in managed mode. Sidecar mode never scales: there it must stay null or have max = 1."
+  type = object({
+    min        = optional(number, 1)
+    max        = optional(number, 3)
+    cpu_target = optional(number, 60)
+  })
+  default = null
+
+  validation {
+    # try(): Terraform 1.11 does not short-circuit, so reading attributes of null must not fail.
+    condition = try(
+      var.autoscaling.min >= 1 && var.autoscaling.min <= var.autoscaling.max &&
+      floor(var.autoscaling.min) == var.autoscaling.min && floor(var.autoscaling.max) == var.autoscaling.max &&
+      var.autoscaling.cpu_target >= 10 && var.autoscaling.cpu_target <= 95,
+      var.autoscaling == null
+    )
+    error_message = "autoscaling needs whole numbers 1 <= min <= max, and cpu_target between 10 and 95."
+  }
+
+  validation {
+    condition     = var.db_mode != "sidecar" || try(var.autoscaling.max <= 1, true)
+    error_message = "db_mode = \"sidecar\" runs MySQL inside the task: each task would have its own database, so the service cannot scale beyond 1 task; use db_mode = \"managed\" to autoscale."
+  }
+}
+
+################################################################################
+# Network
+################################################################################
+
+variable "vpc_id" {
+  description = "VPC to deploy into; null uses the VPC of subnet_ids, or the account's default VPC when subnet_ids is null too."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vpc_id == null || var.subnet_ids != null
+    error_message = "vpc_id needs subnet_ids too: list the subnets of that VPC to use (at least two availability zones)."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Subnets for the load balancer, the tasks and the database (at least two availability zones, with a route to the internet or VPC endpoints for the tasks); null uses the default VPC's default subnets, without the zones in excluded_zone_ids."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = try(length(var.subnet_ids) >= 2, true)
+    error_message = "subnet_ids must list at least two subnets in different availability zones (a load balancer and an RDS subnet group need two), or be null."
+  }
+}
+
+variable "excluded_zone_ids" {
+  description = "Availability zone IDs whose default subnets are left out when subnet_ids is null (use1-az3 has no Fargate capacity)."
+  type        = list(string)
+  default     = ["use1-az3"]
+  nullable    = false
+}
+
+variable "assign_public_ip" {
+  description = "Give each task a public IP. Needed in the default VPC's public subnets, which have no NAT gateway: without it tasks cannot pull from ECR or read Secrets Manager."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "allowed_ingress_cidrs" {
+  description = "IPv4 CIDR blocks allowed to reach the load balancer on port 80."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.allowed_ingress_cidrs) > 0 && alltrue([for cidr in var.allowed_ingress_cidrs : can(cidrnetmask(cidr))])
+    error_message = "allowed_ingress_cidrs must hold at least one IPv4 CIDR block such as 0.0.0.0/0 or 203.0.113.0/24."
+  }
+}
+
+################################################################################
+# IAM
+################################################################################
+
+variable "lab_role_arn" {
+  description = "ARN of an existing role (the Learner Lab's LabRole) used as both the task role and the task execution role; when set, the module creates no IAM role or policy. Null creates least-privilege roles."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lab_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.lab_role_arn))
+    error_message = "lab_role_arn must be an IAM role ARN (arn:aws:iam::123456789012:role/LabRole) or null."
+  }
+}

@@ -1,0 +1,208 @@
+variable "region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "us-east-1"
+  nullable    = false
+}
+
+variable "environment" {
+  description = "Environment name; part of every resource name."
+  type        = string
+  default     = "dev"
+  nullable    = false
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "image_uri" {
+  description = "Image of the API container; null only for the first apply that targets module.todo.aws_ecr_repository.this."
+  type        = string
+  default     = null
+}
+
+variable "container_port" {
+  description = "Port the API listens on in the task."
+  type        = number
+  default     = 8000
+  nullable    = false
+}
+
+variable "cpu" {
+  description = "CPU units of the task (a Fargate size)."
+  type        = number
+  default     = 512
+  nullable    = false
+}
+
+variable "memory" {
+  description = "Memory of the task in MiB (a Fargate combination with cpu)."
+  type        = number
+  default     = 1024
+  nullable    = false
+}
+
+variable "desired_count" {
+  description = "Number of tasks the service starts with; 1 in sidecar mode."
+  type        = number
+  default     = 1
+  nullable    = false
+}
+
+variable "health_check_path" {
+  description = "Path the load balancer checks on every task."
+  type        = string
+  default     = "/"
+  nullable    = false
+}
+
+variable "health_check_grace_period_seconds" {
+  description = "Seconds the service ignores failing health checks after a task starts."
+  type        = number
+  default     = 60
+  nullable    = false
+}
+
+variable "wait_for_steady_state" {
+  description = "Make terraform wait for the service's steady state (the orchestrator waits for healthy targets itself)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "container_insights" {
+  description = "Turn on CloudWatch Container Insights for the cluster."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "log_retention_days" {
+  description = "Days that CloudWatch keeps the containers' logs."
+  type        = number
+  default     = 14
+  nullable    = false
+}
+
+variable "ecr_keep_images" {
+  description = "Number of most recent images kept in the ECR repository."
+  type        = number
+  default     = 10
+  nullable    = false
+}
+
+variable "db_mode" {
+  description = "Where MySQL runs: sidecar (in the task, one task only) or managed (RDS, tasks autoscale)."
+  type        = string
+  default     = "sidecar"
+  nullable    = false
+}
+
+variable "db_name" {
+  description = "Name of the database the API uses."
+  type        = string
+  default     = "todo"
+  nullable    = false
+}
+
+variable "db_username" {
+  description = "Database user of the API."
+  type        = string
+  default     = "todo"
+  nullable    = false
+}
+
+variable "db_sidecar_image" {
+  description = "Image of the MySQL container in sidecar mode."
+  type        = string
+  default     = "mysql:8.0"
+  nullable    = false
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class in managed mode."
+  type        = string
+  default     = "db.t3.micro"
+  nullable    = false
+}
+
+variable "db_allocated_storage" {
+  description = "Storage of the RDS instance in GiB (managed mode)."
+  type        = number
+  default     = 20
+  nullable    = false
+}
+
+variable "db_backup_retention_days" {
+  description = "Days RDS keeps automated backups (managed mode)."
+  type        = number
+  default     = 1
+  nullable    = false
+}
+
+variable "db_deletion_protection" {
+  description = "Protect the RDS instance from deletion (managed mode)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "db_skip_final_snapshot" {
+  description = "Delete the RDS instance without a final snapshot (managed mode)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "autoscaling" {
+  description = "Managed mode: { min, max, cpu_target } of the CPU target tracking; null for 1, 3 and 60."
+  type = object({
+    min        = optional(number, 1)
+    max        = optional(number, 3)
+    cpu_target = optional(number, 60)
+  })
+  default = null
+}
+
+variable "vpc_id" {
+  description = "VPC to deploy into; null uses the default VPC (or the VPC of subnet_ids)."
+  type        = string
+  default     = null
+}
+
+variable "subnet_ids" {
+  description = "Subnets in at least two availability zones; null uses the default VPC's default subnets."
+  type        = list(string)
+  default     = null
+}
+
+variable "excluded_zone_ids" {
+  description = "Availability zone IDs left out of the default subnets (use1-az3 has no Fargate)."
+  type        = list(string)
+  default     = ["use1-az3"]
+  nullable    = false
+}
+
+variable "assign_public_ip" {
+  description = "Give each task a public IP (needed in default-VPC subnets without NAT)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "allowed_ingress_cidrs" {
+  description = "IPv4 CIDR blocks allowed to reach the load balancer on port 80."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+  nullable    = false
+}
+
+variable "lab_role_arn" {
+  description = "Existing role for the tasks (Learner Lab's LabRole); null creates least-privilege roles."
+  type        = string
+  default     = null
+}
