@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,9 +36,8 @@ if TYPE_CHECKING:
 CONTAINER_PORT = 8000  # the module's container_port default
 MYSQL_IMAGE_ENV = "TODO_LOCAL_MYSQL_IMAGE"
 DEFAULT_MYSQL_IMAGE = "mysql:8.0"  # the module's db_sidecar_image default
-# Where the SQLite volume is mounted; the image makes it, owned by the app's user, so a fresh
-# named volume takes that owner and the non-root app can write to it.
-SQLITE_DIR = "/data"
+# Where the SQLite file goes when the image does not say (its SQLITE_PATH does).
+DEFAULT_SQLITE_PATH = "/data/todo.db"
 LABEL = "cloud-reference-stacks.local-task"
 CONFIG_LABEL = "cloud-reference-stacks.config"
 # The sidecar is reachable only on the task's private network, never published; a fixed
@@ -100,6 +100,11 @@ def _image_available(client: DockerClient, image: str, on_line: LineSink) -> boo
         on_line(f"cannot pull {image}: {str(reason).splitlines()[0][:200]}")
         return False
     return True
+
+
+def _image_env(client: DockerClient, image: str) -> dict[str, str]:
+    pairs = client.images.get(image).attrs.get("Config", {}).get("Env") or []
+    return dict(pair.split("=", 1) for pair in pairs if "=" in pair)
 
 
 def _health(container: Container) -> str:
@@ -216,8 +221,11 @@ def run_container_task(
             role = "standing in for RDS" if db_mode == "managed" else "sidecar"
             database = f"MySQL container {names['db']} ({mysql_image}, {role})"
         else:
-            environment = {"DATABASE_URL": f"sqlite:///{SQLITE_DIR}/todo.sqlite3"}
-            volumes[names["data_volume"]] = {"bind": SQLITE_DIR, "mode": "rw"}
+            sqlite_path = _image_env(client, image).get("SQLITE_PATH", DEFAULT_SQLITE_PATH)
+            environment = {"SQLITE_PATH": sqlite_path}
+            # The volume goes on the file's directory, which the image gives the app's user: a
+            # fresh named volume takes that directory's owner, so the non-root app can write.
+            volumes[names["data_volume"]] = {"bind": posixpath.dirname(sqlite_path), "mode": "rw"}
             database = f"SQLite in volume {names['data_volume']}"
             notes.append(
                 f"no MySQL image ({mysql_image}) on this engine, so the app runs on SQLite; "
