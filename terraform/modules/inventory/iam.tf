@@ -2,96 +2,74 @@
 # Least-privilege roles, one per function; none when a lab role is given
 ################################################################################
 
-data "aws_iam_policy_document" "assume_lambda" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "load_inventory" {
-  statement {
-    sid       = "ReadUploads"
-    actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.uploads.arn}/${local.upload_prefix}*"]
-  }
-
-  statement {
-    sid       = "WriteReports"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.uploads.arn}/${local.reports_prefix}*"]
-  }
-
-  statement {
-    sid       = "WriteInventory"
-    actions   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
-    resources = [aws_dynamodb_table.this.arn]
-  }
-
-  statement {
-    sid       = "WriteLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this["load_inventory"].arn}:*"]
-  }
-}
-
-data "aws_iam_policy_document" "notify_low_stock" {
-  statement {
-    sid = "ReadStream"
-    actions = [
-      "dynamodb:DescribeStream",
-      "dynamodb:GetRecords",
-      "dynamodb:GetShardIterator",
-      "dynamodb:ListStreams",
-    ]
-    resources = [aws_dynamodb_table.this.stream_arn]
-  }
-
-  statement {
-    sid       = "PublishAlerts"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.this.arn]
-  }
-
-  statement {
-    sid       = "WriteLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this["notify_low_stock"].arn}:*"]
-  }
-}
-
-data "aws_iam_policy_document" "get_inventory_api" {
-  statement {
-    sid       = "ReadInventory"
-    actions   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
-    resources = [aws_dynamodb_table.this.arn]
-  }
-
-  statement {
-    sid       = "WriteLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this["get_inventory_api"].arn}:*"]
-  }
-}
-
 locals {
-  function_policies = {
-    load_inventory    = data.aws_iam_policy_document.load_inventory.json
-    notify_low_stock  = data.aws_iam_policy_document.notify_low_stock.json
-    get_inventory_api = data.aws_iam_policy_document.get_inventory_api.json
+  # Policies are built with jsonencode rather than aws_iam_policy_document data sources: a data
+  # source that reads a resource's ARN is deferred to apply whenever that resource has any change
+  # pending, which made unrelated plans show every policy as "known after apply".
+  function_policy_statements = {
+    load_inventory = [
+      {
+        Sid      = "ReadUploads"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${aws_s3_bucket.uploads.arn}/${local.upload_prefix}*"]
+      },
+      {
+        Sid      = "WriteReports"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject"]
+        Resource = ["${aws_s3_bucket.uploads.arn}/${local.reports_prefix}*"]
+      },
+      {
+        Sid      = "WriteInventory"
+        Effect   = "Allow"
+        Action   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+        Resource = [aws_dynamodb_table.this.arn]
+      },
+    ]
+    notify_low_stock = [
+      {
+        Sid    = "ReadStream"
+        Effect = "Allow"
+        Action = [
+          "dynamodb:DescribeStream",
+          "dynamodb:GetRecords",
+          "dynamodb:GetShardIterator",
+          "dynamodb:ListStreams",
+        ]
+        Resource = ["${aws_dynamodb_table.this.arn}/stream/*"]
+      },
+      {
+        Sid      = "PublishAlerts"
+        Effect   = "Allow"
+        Action   = ["sns:Publish"]
+        Resource = [aws_sns_topic.this.arn]
+      },
+    ]
+    get_inventory_api = [
+      {
+        Sid      = "ReadInventory"
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+        Resource = [aws_dynamodb_table.this.arn]
+      },
+    ]
   }
 }
 
 resource "aws_iam_role" "this" {
   for_each = local.create_roles ? local.functions : {}
 
-  name               = "${each.value.name}-role"
-  description        = "Execution role of ${each.value.name}."
-  assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
+  name        = "${each.value.name}-role"
+  description = "Execution role of ${each.value.name}."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+    }]
+  })
 
   tags = var.tags
 }
@@ -99,7 +77,15 @@ resource "aws_iam_role" "this" {
 resource "aws_iam_role_policy" "this" {
   for_each = local.create_roles ? local.functions : {}
 
-  name   = "${each.value.name}-policy"
-  role   = aws_iam_role.this[each.key].id
-  policy = local.function_policies[each.key]
+  name = "${each.value.name}-policy"
+  role = aws_iam_role.this[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(local.function_policy_statements[each.key], [{
+      Sid      = "WriteLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = ["${aws_cloudwatch_log_group.this[each.key].arn}:*"]
+    }])
+  })
 }

@@ -60,22 +60,18 @@ resource "aws_s3_bucket_website_configuration" "website" {
   }
 }
 
-data "aws_iam_policy_document" "website" {
-  statement {
-    sid       = "PublicReadGetObject"
-    actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.website.arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-  }
-}
-
 resource "aws_s3_bucket_policy" "website" {
   bucket = aws_s3_bucket.website.id
-  policy = data.aws_iam_policy_document.website.json
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "PublicReadGetObject"
+      Effect    = "Allow"
+      Principal = "*"
+      Action    = "s3:GetObject"
+      Resource  = "${aws_s3_bucket.website.arn}/*"
+    }]
+  })
 
   # A public policy is refused while the bucket still blocks public policies.
   depends_on = [aws_s3_bucket_public_access_block.website]
