@@ -5,8 +5,10 @@ from __future__ import annotations
 from orchestrator.local_cloud import (
     autoscaling_tags,
     dynamodb_streams,
+    ecs_services,
     http_api_gateway,
     lambda_hooks,
+    s3_bucket_policy,
     s3_notifications,
     sns_record,
 )
@@ -17,7 +19,9 @@ from orchestrator.local_cloud.sns_record import SnsRecord
 def apply_all(runtime: LambdaRuntime, record: SnsRecord, public_base_url: str) -> None:
     lambda_hooks.install(runtime)
     s3_notifications.install(runtime)
+    s3_bucket_policy.install()
     dynamodb_streams.install(runtime)
     sns_record.install(record)
     http_api_gateway.install(public_base_url)
     autoscaling_tags.install(autoscaling_tags.TagStore())
+    ecs_services.install()
