@@ -51,6 +51,8 @@ resource "aws_lambda_event_source_mapping" "notify_low_stock" {
   maximum_retry_attempts         = 3
   maximum_record_age_in_seconds  = 3600
 
+  tags = var.tags
+
   # Lambda checks at creation that the role may read the stream.
   depends_on = [aws_iam_role_policy.this]
 }

@@ -38,8 +38,6 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "uploads" {
 }
 
 resource "aws_s3_bucket_policy" "uploads" {
-  count = var.require_secure_transport ? 1 : 0
-
   bucket = aws_s3_bucket.uploads.id
   policy = jsonencode({
     Version = "2012-10-17"

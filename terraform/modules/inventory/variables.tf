@@ -91,13 +91,6 @@ variable "point_in_time_recovery" {
   nullable    = false
 }
 
-variable "require_secure_transport" {
-  description = "Deny every request to the upload bucket that does not use TLS. Keep true on AWS; the local cloud sets false because it speaks plain HTTP and its emulator cannot evaluate policy conditions (any conditional statement denies)."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
 variable "log_retention_days" {
   description = "Days that CloudWatch keeps the functions' and the API's logs (0 keeps them forever)."
   type        = number

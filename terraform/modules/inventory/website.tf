@@ -77,6 +77,8 @@ resource "aws_s3_bucket_policy" "website" {
   depends_on = [aws_s3_bucket_public_access_block.website]
 }
 
+# Objects carry no module tags: S3 allows 10 tags an object, and the provider's default tags
+# already count against that.
 resource "aws_s3_object" "website" {
   for_each = local.website_files
 

@@ -17,14 +17,13 @@ locals {
 module "inventory" {
   source = "../../modules/inventory"
 
-  environment              = var.environment
-  lambda_package_path      = var.lambda_package_path
-  website_source_dir       = local.website_source_dir
-  low_stock_threshold      = var.low_stock_threshold
-  alert_email              = var.alert_email
-  lab_role_arn             = var.lab_role_arn
-  point_in_time_recovery   = var.point_in_time_recovery
-  require_secure_transport = var.require_secure_transport
-  log_retention_days       = var.log_retention_days
-  tags                     = var.tags
+  environment            = var.environment
+  lambda_package_path    = var.lambda_package_path
+  website_source_dir     = local.website_source_dir
+  low_stock_threshold    = var.low_stock_threshold
+  alert_email            = var.alert_email
+  lab_role_arn           = var.lab_role_arn
+  point_in_time_recovery = var.point_in_time_recovery
+  log_retention_days     = var.log_retention_days
+  tags                   = var.tags
 }

@@ -50,13 +50,6 @@ variable "point_in_time_recovery" {
   nullable    = false
 }
 
-variable "require_secure_transport" {
-  description = "Deny non-TLS requests to the upload bucket; the local target sets false (plain HTTP emulator)."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
 variable "log_retention_days" {
   description = "Days that CloudWatch keeps the logs."
   type        = number
