@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from orchestrator.targets import (
     named_target,
     resolve_target,
 )
-from orchestrator.terraform import TerraformError, TerraformNotFoundError
+from orchestrator.terraform import MIRROR_ENV, TerraformError, TerraformNotFoundError
 from orchestrator.workspace import REPO_ROOT, local_cloud_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -285,7 +286,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (StackError, TargetError, TerraformError, PackagingError) as error:
+    except TerraformError as error:
+        print(f"error: {error}", file=sys.stderr)
+        if "registry.terraform.io" in error.diagnostics and not os.environ.get(MIRROR_ENV):
+            print(
+                f"hint: the Terraform registry is out of reach; set {MIRROR_ENV} to a filesystem "
+                "mirror of the providers (make finds one by itself)",
+                file=sys.stderr,
+            )
+        return EXIT_FAILED
+    except (StackError, TargetError, PackagingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -113,7 +113,14 @@ class PlanSummary:
 def _event_line(event: Mapping[str, Any]) -> str | None:
     """Turn one terraform -json event into a progress line, or None for noise."""
     kind = event.get("type")
-    if kind in {"version", "outputs", "planned_change", "resource_drift"}:
+    if kind in {
+        "version",
+        "outputs",
+        "planned_change",
+        "resource_drift",
+        "refresh_start",
+        "refresh_complete",
+    }:
         return None
     if kind == "diagnostic":
         diag = event.get("diagnostic", {})
@@ -176,9 +183,15 @@ class Terraform:
         return config
 
     def _run(
-        self, args: list[str], *, json_events: bool = False, ok_codes: tuple[int, ...] = (0,)
+        self,
+        args: list[str],
+        *,
+        json_events: bool = False,
+        ok_codes: tuple[int, ...] = (0,),
+        stream: bool = False,
     ) -> tuple[int, list[str]]:
-        """Run terraform, streaming lines to on_line while keeping them; raise on failure."""
+        """Run terraform, keeping its output; with ``stream`` (or ``json_events``) also pass
+        progress lines to on_line as they come. Raise TerraformError on failure."""
         command = [self.binary, *args]
         if shutil.which(self.binary) is None:
             raise TerraformNotFoundError(self.binary)
@@ -205,14 +218,13 @@ class Terraform:
                 if json_events:
                     event = _parse_event(line)
                     if event is None:
-                        self.on_line(line)
                         continue
                     if event.get("type") == "diagnostic" and event.get("@level") == "error":
                         errors.append(_diagnostic_text(event))
                     progress = _event_line(event)
                     if progress:
                         self.on_line(progress)
-                else:
+                elif stream:
                     self.on_line(line)
             returncode = process.wait()
         except KeyboardInterrupt:
