@@ -88,18 +88,22 @@ def migration_lock(connection: Connection) -> Iterator[None]:
         text("SELECT GET_LOCK(:name, :timeout)"),
         {"name": MIGRATION_LOCK, "timeout": MIGRATION_LOCK_TIMEOUT_S},
     ).scalar()
+    connection.commit()  # the lock is the session's; the migration runs its own transaction
     if acquired != 1:
         raise RuntimeError(f"could not take the migration lock within {MIGRATION_LOCK_TIMEOUT_S} s")
     try:
         yield
     finally:
         connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MIGRATION_LOCK})
+        connection.commit()
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the schema to ``revision``."""
-    with engine.begin() as connection, migration_lock(connection):
+    with engine.connect() as connection, migration_lock(connection):
         command.upgrade(alembic_config(connection), revision)
+        # Committed before the lock is released, so the next task sees the new version.
+        connection.commit()
     logger.info("database schema at %s", revision)
 
 
