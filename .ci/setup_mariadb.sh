@@ -3,6 +3,7 @@
 # create the test database and a password user for TCP clients. Safe to run any number of times.
 # Production is MySQL 8.0; MariaDB is what Debian ships, and the app's SQL stays portable.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # mariadbd lives in /usr/sbin
 
 PORT="${TODO_MARIADB_PORT:-3306}"
 DB_USER="todo"
