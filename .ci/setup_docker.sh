@@ -6,10 +6,13 @@
 # - dockerd in the background (log file), waited for with a bound;
 # - local/python-base:bookworm, made with debootstrap because nothing can be pulled from Docker
 #   Hub here; the root filesystem tarball is cached outside the repo so later runs only import it;
+# - local/mariadb-sidecar:bookworm, a MySQL-compatible database sidecar (mysql:8.0 cannot be
+#   pulled either);
 # - a registry on 127.0.0.1:5050 (the local target's stand-in for ECR; 5000 is taken here).
 set -euo pipefail
 
 BASE_IMAGE="${TODO_BASE_IMAGE:-local/python-base:bookworm}"
+SIDECAR_IMAGE="${TODO_LOCAL_SIDECAR_IMAGE:-local/mariadb-sidecar:bookworm}"
 REGISTRY_ADDR="${TODO_LOCAL_REGISTRY:-127.0.0.1:5050}"
 CACHE_DIR="${CLOUD_STACKS_CACHE_DIR:-/var/cache/cloud-reference-stacks}"
 STATE_DIR="${CLOUD_STACKS_STATE_DIR:-/var/lib/cloud-reference-stacks}"
@@ -102,6 +105,55 @@ else
     say "base image ${BASE_IMAGE} imported at $(elapsed)"
 fi
 
+# --- a MySQL-compatible sidecar image -----------------------------------------------------
+# mysql:8.0 cannot be pulled here either. MariaDB from Debian, behind an entrypoint that takes
+# the official image's variables (MYSQL_DATABASE/USER/PASSWORD/ROOT_PASSWORD), lets the local
+# task run with a database sidecar exactly as on a machine with Docker Hub.
+if docker image inspect "$SIDECAR_IMAGE" >/dev/null 2>&1; then
+    say "sidecar image ${SIDECAR_IMAGE} already present"
+else
+    say "building ${SIDECAR_IMAGE} (MariaDB from Debian on ${BASE_IMAGE})"
+    sidecar_dir="$(mktemp -d)"
+    cat >"${sidecar_dir}/entrypoint.sh" <<'SH'
+#!/bin/sh
+# The official mysql image's variables, on MariaDB: first start creates the database and users.
+set -eu
+datadir=/var/lib/mysql
+if [ ! -d "${datadir}/mysql" ]; then
+    mariadb-install-db --user=mysql --datadir="$datadir" --skip-test-db >/dev/null
+    mariadbd --user=mysql --datadir="$datadir" --bootstrap <<SQL
+FLUSH PRIVILEGES;
+ALTER USER 'root'@'localhost' IDENTIFIED BY '${MYSQL_ROOT_PASSWORD}';
+CREATE USER 'root'@'%' IDENTIFIED BY '${MYSQL_ROOT_PASSWORD}';
+GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
+CREATE DATABASE IF NOT EXISTS \`${MYSQL_DATABASE:-todo}\` CHARACTER SET utf8mb4;
+CREATE USER '${MYSQL_USER:-todo}'@'%' IDENTIFIED BY '${MYSQL_PASSWORD}';
+GRANT ALL PRIVILEGES ON \`${MYSQL_DATABASE:-todo}\`.* TO '${MYSQL_USER:-todo}'@'%';
+SQL
+fi
+exec mariadbd --user=mysql --datadir="$datadir" --bind-address=0.0.0.0 --port=3306 \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci
+SH
+    cat >"${sidecar_dir}/Dockerfile" <<DOCKERFILE
+FROM ${BASE_IMAGE}
+RUN apt-get update -qq \\
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \\
+       mariadb-server mariadb-client >/dev/null \\
+    && rm -rf /var/lib/apt/lists/* /var/lib/mysql/* \\
+    && mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld /var/lib/mysql
+COPY entrypoint.sh /usr/local/bin/entrypoint.sh
+RUN chmod 0755 /usr/local/bin/entrypoint.sh
+VOLUME /var/lib/mysql
+EXPOSE 3306
+ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]
+DOCKERFILE
+    # apt fetches over plain HTTP, so the classic builder (no secrets needed) is enough.
+    DOCKER_BUILDKIT=0 docker build -q -t "$SIDECAR_IMAGE" "$sidecar_dir" >/dev/null 2>"${sidecar_dir}/err" \
+        || { cat "${sidecar_dir}/err" >&2; die "building ${SIDECAR_IMAGE} failed"; }
+    rm -rf "$sidecar_dir"
+    say "sidecar image ${SIDECAR_IMAGE} built at $(elapsed)"
+fi
+
 # --- the local registry -------------------------------------------------------------------
 registry_answers() { curl -fsS -o /dev/null "http://${REGISTRY_ADDR}/v2/" 2>/dev/null; }
 if registry_answers; then
@@ -136,4 +188,4 @@ YAML
     say "registry answers at $(elapsed)"
 fi
 
-say "ready in $(elapsed): engine, ${BASE_IMAGE}, registry ${REGISTRY_ADDR}"
+say "ready in $(elapsed): engine, ${BASE_IMAGE}, ${SIDECAR_IMAGE}, registry ${REGISTRY_ADDR}"

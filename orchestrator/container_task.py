@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.images import docker_client
+from orchestrator.images import docker_client, image_exists_locally
 from orchestrator.local_task_common import (
     DEFAULT_NAME,
     DEFAULT_PORT,
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 CONTAINER_PORT = 8000  # the module's container_port default
 MYSQL_IMAGE_ENV = "TODO_LOCAL_MYSQL_IMAGE"
 DEFAULT_MYSQL_IMAGE = "mysql:8.0"  # the module's db_sidecar_image default
+# MariaDB behind the official image's variables, made by .ci/setup_docker.sh where Docker Hub
+# is out of reach.
+LOCAL_SIDECAR_IMAGE = "local/mariadb-sidecar:bookworm"
 # Where the SQLite file goes when the image does not say (its SQLITE_PATH does).
 DEFAULT_SQLITE_PATH = "/data/todo.db"
 LABEL = "cloud-reference-stacks.local-task"
@@ -44,6 +47,7 @@ CONFIG_LABEL = "cloud-reference-stacks.config"
 # password keeps a re-run able to reuse its data volume.
 SIDECAR_DB = {"MYSQL_DATABASE": "todo", "MYSQL_USER": "todo", "MYSQL_PASSWORD": "todo-local"}
 START_TIMEOUT_S = 120.0
+LOCAL_HEALTH_INTERVAL_NS = 2_000_000_000
 SIDECAR_TIMEOUT_S = 180.0
 
 
@@ -85,13 +89,10 @@ def _ensure_network(client: DockerClient, name: str) -> None:
 
 def _image_available(client: DockerClient, image: str, on_line: LineSink) -> bool:
     """Whether ``image`` is on the engine, pulling it when it is not (False if that fails)."""
-    from docker.errors import DockerException, ImageNotFound
+    from docker.errors import DockerException
 
-    try:
-        client.images.get(image)
+    if image_exists_locally(client, image):
         return True
-    except ImageNotFound:
-        pass
     on_line(f"pulling {image}")
     try:
         client.images.pull(image)
@@ -100,6 +101,23 @@ def _image_available(client: DockerClient, image: str, on_line: LineSink) -> boo
         on_line(f"cannot pull {image}: {str(reason).splitlines()[0][:200]}")
         return False
     return True
+
+
+def _sidecar_image(client: DockerClient, requested: str | None, on_line: LineSink) -> str | None:
+    """The database sidecar's image, or None for SQLite.
+
+    Asked for (argument or ``$TODO_LOCAL_MYSQL_IMAGE``; ``none`` = no sidecar): that one. Else
+    mysql:8.0 if the engine has it, the local MariaDB stand-in if it has that, mysql:8.0 pulled.
+    """
+    requested = requested or os.environ.get(MYSQL_IMAGE_ENV)
+    if requested:
+        if requested == "none":
+            return None
+        return requested if _image_available(client, requested, on_line) else None
+    for candidate in (DEFAULT_MYSQL_IMAGE, LOCAL_SIDECAR_IMAGE):
+        if image_exists_locally(client, candidate):
+            return candidate
+    return DEFAULT_MYSQL_IMAGE if _image_available(client, DEFAULT_MYSQL_IMAGE, on_line) else None
 
 
 def _image_env(client: DockerClient, image: str) -> dict[str, str]:
@@ -196,8 +214,9 @@ def run_container_task(
 ) -> LocalTask:
     """Run the task's containers (reusing them when unchanged); return when the app is healthy.
 
-    ``mysql_image``: the sidecar's image (``$TODO_LOCAL_MYSQL_IMAGE``, else mysql:8.0; ``none``
-    turns it off). In ``managed`` mode the sidecar stands in for RDS. ``database_url`` and
+    ``mysql_image``: the sidecar's image (see ``_sidecar_image``; ``none`` turns it off, and
+    without one the app runs on SQLite in a volume). In ``managed`` mode the sidecar stands in
+    for RDS. ``database_url`` and
     ``host_mounts`` (host path -> container path) point the app at a database of your own.
     """
     names = _names(name)
@@ -209,17 +228,17 @@ def run_container_task(
             str(host): {"bind": inside, "mode": "rw"}
             for host, inside in (host_mounts or {}).items()
         }
-        mysql_image = mysql_image or os.environ.get(MYSQL_IMAGE_ENV) or DEFAULT_MYSQL_IMAGE
         notes: list[str] = []
         containers: tuple[str, ...] = (names["app"],)
+        sidecar = None if database_url else _sidecar_image(client, mysql_image, on_line)
         if database_url:
             environment = {"DATABASE_URL": database_url}
             database = "the given database"
-        elif mysql_image != "none" and _image_available(client, mysql_image, on_line):
-            environment = _start_sidecar(client, names, mysql_image, on_line)
+        elif sidecar:
+            environment = _start_sidecar(client, names, sidecar, on_line)
             containers = (names["app"], names["db"])
             role = "standing in for RDS" if db_mode == "managed" else "sidecar"
-            database = f"MySQL container {names['db']} ({mysql_image}, {role})"
+            database = f"MySQL container {names['db']} ({sidecar}, {role})"
         else:
             sqlite_path = _image_env(client, image).get("SQLITE_PATH", DEFAULT_SQLITE_PATH)
             environment = {"SQLITE_PATH": sqlite_path}
@@ -227,10 +246,11 @@ def run_container_task(
             # fresh named volume takes that directory's owner, so the non-root app can write.
             volumes[names["data_volume"]] = {"bind": posixpath.dirname(sqlite_path), "mode": "rw"}
             database = f"SQLite in volume {names['data_volume']}"
-            notes.append(
-                f"no MySQL image ({mysql_image}) on this engine, so the app runs on SQLite; "
-                f"set {MYSQL_IMAGE_ENV} to a MySQL 8.0 image you have to run the sidecar"
-            )
+            if mysql_image != "none":
+                notes.append(
+                    "no MySQL image on this engine (and none could be pulled), so the app runs "
+                    f"on SQLite; set {MYSQL_IMAGE_ENV} to a MySQL 8.0 image to run the sidecar"
+                )
         for note in notes:
             on_line(note)
         image_id = client.images.get(image).id
@@ -258,6 +278,9 @@ def run_container_task(
             ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
             labels={LABEL: names["app"], CONFIG_LABEL: config},
             init=True,
+            # The image's check, asked more often: someone waits at a terminal for "healthy".
+            # Unset fields (the test, timeout, retries, start period) stay the image's.
+            healthcheck={"interval": LOCAL_HEALTH_INTERVAL_NS},
         )
         _wait_healthy(container, base_url, names["app"])
         on_line(f"{names['app']} is healthy on {base_url}")

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
+from orchestrator.container_task import DEFAULT_MYSQL_IMAGE, LOCAL_SIDECAR_IMAGE
 from orchestrator.images import (
     LOCAL_BASE_IMAGE,
     LOCAL_REGISTRY,
@@ -56,6 +57,24 @@ def base_image(docker_engine: None) -> str | None:
     finally:
         client.close()
     return base
+
+
+@pytest.fixture(scope="session")
+def sidecar_image(docker_engine: None) -> str:
+    """The MySQL image the local task would pick without pulling: mysql:8.0 or the stand-in."""
+    client = docker_client()
+    try:
+        present = [
+            image
+            for image in (DEFAULT_MYSQL_IMAGE, LOCAL_SIDECAR_IMAGE)
+            if image_exists_locally(client, image)
+        ]
+    finally:
+        client.close()
+    require_component(
+        bool(present), f"neither {DEFAULT_MYSQL_IMAGE} nor {LOCAL_SIDECAR_IMAGE}: {SETUP_HINT}"
+    )
+    return present[0]
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from tests.docker.crud import exercise_crud
 
 MARIADB_PORT = 4687
 SQLITE_PORT = 4686
+SIDECAR_PORT = 4685
 
 
 def _health(container_name: str) -> str:
@@ -113,7 +114,7 @@ def test_runs_on_sqlite_in_a_volume_when_no_mysql_image(
         on_line=lines.append,
     )
     assert "SQLite" in task.database
-    assert any("SQLite" in note for note in task.notes)
+    assert task.containers == ("t-docker-sqlite-app",)
     assert _health("t-docker-sqlite-app") == "healthy"
     exercise_crud(task.base_url)
 
@@ -132,3 +133,15 @@ def test_runs_on_sqlite_in_a_volume_when_no_mysql_image(
         assert not client.volumes.list(filters={"name": "t-docker-sqlite"})
     finally:
         client.close()
+
+
+def test_runs_as_the_local_target_with_a_database_sidecar(
+    todo_image: ImageRef, sidecar_image: str, stopped_after: list[str]
+) -> None:
+    stopped_after.append("t-docker-sidecar")
+    task = run_container_task(str(todo_image), port=SIDECAR_PORT, name="t-docker-sidecar")
+    assert task.containers == ("t-docker-sidecar-app", "t-docker-sidecar-db")
+    assert sidecar_image in task.database
+    assert _health("t-docker-sidecar-db") == "healthy"
+    assert _health("t-docker-sidecar-app") == "healthy"
+    exercise_crud(task.base_url)
