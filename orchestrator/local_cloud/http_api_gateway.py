@@ -203,10 +203,10 @@ def build_event(
     source_ip = request.remote_addr or "127.0.0.1"
     headers.setdefault("x-forwarded-for", source_ip)
     headers.setdefault("x-forwarded-proto", request.scheme)
-    headers.setdefault("x-forwarded-port", str(request.host.rpartition(":")[2] or "80"))
+    headers.setdefault("x-forwarded-port", str(request.environ.get("SERVER_PORT", "80")))
     now = time.time()
     raw_query = request.query_string.decode("latin-1")
-    domain = request.host.partition(":")[0]
+    domain = request.host  # the Host the client used, as on AWS (here with its port)
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": match.route_key,

@@ -347,6 +347,7 @@ class LambdaRuntime:
                 "status": result.status,
                 "duration_ms": round(result.duration_ms, 2),
                 "cold_start": result.cold_start,
+                "error_type": _error_type(result),
                 "timestamp": datetime.now(UTC).isoformat(),
             }
         )
@@ -360,6 +361,15 @@ class LambdaRuntime:
     def worker_count(self) -> int:
         with self._lock:
             return len(self._live)
+
+
+def _error_type(result: InvocationResult) -> str | None:
+    if not result.errored:
+        return None
+    try:
+        return str(json.loads(result.payload).get("errorType"))
+    except (ValueError, AttributeError):
+        return None
 
 
 def _unsupported_reason(spec: FunctionSpec) -> str | None:

@@ -28,6 +28,7 @@ def deploy_api(
     make_function: Callable[..., str],
     routes: list[str],
     permit: bool = True,
+    stage: str = "$default",
 ) -> DeployedApi:
     api = aws("apigatewayv2")
     function = make_function("http_api")
@@ -56,7 +57,7 @@ def deploy_api(
         api.create_route(
             ApiId=api_id, RouteKey=route_key, Target=f"integrations/{integration['IntegrationId']}"
         )
-    api.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    api.create_stage(ApiId=api_id, StageName=stage, AutoDeploy=True)
     if permit:
         aws("lambda").add_permission(
             FunctionName=function,
@@ -240,3 +241,17 @@ def test_without_lambda_permission_the_gateway_answers_500_like_aws(
 
     assert response.status_code == 500
     assert json.loads(response.text) == {"message": "Internal Server Error"}
+
+
+def test_a_named_stage_is_the_first_path_segment(
+    aws: Callable[[str], Any], make_function: Callable[..., str]
+) -> None:
+    api = deploy_api(aws, make_function, ["GET /items"], stage="dev")
+
+    staged = requests.get(f"{api.endpoint}/dev/items", timeout=30)
+    unstaged = requests.get(f"{api.endpoint}/items", timeout=30)
+
+    assert staged.status_code == 200
+    assert staged.json()["requestContext"]["stage"] == "dev"
+    assert staged.json()["rawPath"] == "/dev/items"
+    assert unstaged.status_code == 404
