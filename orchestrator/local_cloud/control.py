@@ -129,7 +129,10 @@ def up(work_dir: Path, port: int | None = None, timeout: float = 30) -> LocalClo
             f"Port {port} on {HOST} is already in use by another program. Stop that program, "
             f"or choose another port with {PORT_ENV}=<port>."
         )
-    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LocalCloudError(f"Cannot use {work_dir} as the work dir: {exc}") from exc
     cloud = LocalCloud(HOST, port, work_dir)
     command = [sys.executable, "-m", _SERVER_MODULE, "--host", HOST, "--port", str(port)]
     command += ["--work-dir", str(work_dir)]

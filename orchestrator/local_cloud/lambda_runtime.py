@@ -15,7 +15,6 @@ import time
 import uuid
 import zipfile
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -183,11 +182,6 @@ class LambdaRuntime:
             )
             if attempt < retries:
                 time.sleep(ASYNC_RETRY_DELAYS_SECONDS[min(attempt, 1)])
-
-    def submit(self, task: Callable[[], None]) -> None:
-        """Run a task on the asynchronous invocation threads."""
-        if not self._closed:
-            self._async.submit(task)
 
     # -- workers --------------------------------------------------------------------------
 
