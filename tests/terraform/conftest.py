@@ -1,0 +1,76 @@
+"""Fixtures for Terraform tests: a moto server and the inventory stack initialised against it."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, require_component
+from tests.terraform.tf_helpers import (
+    MIRROR_ENV,
+    Stack,
+    TerraformFailed,
+    emulator_env,
+    moto_server,
+)
+
+INVENTORY_STACK = REPO_ROOT / "terraform" / "stacks" / "inventory"
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Terraform's plan needs STS (the account id names the buckets): a moto server answers."""
+    require_component(
+        importlib.util.find_spec("moto") is not None,
+        "moto is not installed: pip install -e '.[dev]'",
+    )
+    with moto_server(tmp_path_factory.mktemp("moto") / "moto.log") as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def inventory_stack(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Stack:
+    require_component(shutil.which("terraform") is not None, "terraform is not on PATH")
+    stack = Stack(
+        config_dir=INVENTORY_STACK,
+        work_dir=tmp_path_factory.mktemp("tf-inventory"),
+        extra_env=emulator_env(moto_endpoint),
+    )
+    try:
+        stack.init()
+    except TerraformFailed as error:
+        if os.environ.get(MIRROR_ENV):
+            raise
+        require_component(
+            False,
+            "terraform init could not install hashicorp/aws from the public registry; set "
+            f"{MIRROR_ENV} to a provider mirror directory to test offline "
+            f"(terraform said: {error.output.strip()[-300:]})",
+        )
+    return stack
+
+
+@pytest.fixture(scope="module")
+def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in for the orchestrator's package: the plan only hashes it."""
+    path = tmp_path_factory.mktemp("package") / "inventory-lambda.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("app_inventory/__init__.py", "")
+    return path
+
+
+@pytest.fixture(scope="module")
+def web_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Website sources, with a stale config.js that the generated one must replace."""
+    site = tmp_path_factory.mktemp("web")
+    (site / "index.html").write_text("<!doctype html><title>Inventory</title>\n")
+    (site / "app.js").write_text("console.log('inventory');\n")
+    (site / "style.css").write_text("body { margin: 0; }\n")
+    (site / "config.js").write_text("window.INVENTORY_CONFIG = {};\n")
+    return site

@@ -1,0 +1,232 @@
+"""Terraform for tests: a stack in a throwaway data dir, plans read through ``show -json``.
+
+Kept small on purpose; the orchestrator's own wrapper may replace it. Terraform runs as an
+argument list with an explicit working directory; the provider comes from the filesystem mirror
+named by TF_PROVIDER_MIRROR, or from the public registry when that variable is unset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MIRROR_ENV = "TF_PROVIDER_MIRROR"
+MOTO_PORTS = range(4630, 4640)
+
+
+class TerraformFailed(Exception):
+    """A terraform command exited non-zero; carries the command, exit code and output."""
+
+    def __init__(self, args: list[str], returncode: int, output: str) -> None:
+        super().__init__(f"terraform {' '.join(args)} exited {returncode}:\n{output}")
+        self.args_list = args
+        self.returncode = returncode
+        self.output = output
+
+
+def cli_config_text(mirror: str) -> str:
+    return (
+        "provider_installation {\n"
+        f"  filesystem_mirror {{\n    path = {json.dumps(mirror)}\n  }}\n"
+        "}\n"
+    )
+
+
+@dataclass
+class Plan:
+    """A saved plan as ``terraform show -json`` describes it."""
+
+    data: dict[str, Any]
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        return [rc for rc in self.data.get("resource_changes", []) if rc["mode"] == "managed"]
+
+    @property
+    def addresses(self) -> set[str]:
+        return {rc["address"] for rc in self.changes}
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Planned values (``change.after``) by address for every resource of a type."""
+        return {
+            rc["address"]: rc["change"]["after"]
+            for rc in self.changes
+            if rc["type"] == resource_type
+        }
+
+    def one(self, resource_type: str, name: str, index: Any = None) -> dict[str, Any]:
+        for rc in self.changes:
+            if rc["type"] == resource_type and rc["name"] == name and rc.get("index") == index:
+                return dict(rc["change"]["after"])
+        raise KeyError(f"no {resource_type}.{name}[{index!r}] in the plan")
+
+    @property
+    def output_names(self) -> set[str]:
+        return set(self.data.get("output_changes", {}))
+
+
+@dataclass
+class Stack:
+    """A root configuration run with its own data dir, state, CLI config and variables."""
+
+    config_dir: Path
+    work_dir: Path
+    # None removes a variable from terraform's environment.
+    extra_env: dict[str, str | None] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            TF_DATA_DIR=str(self.work_dir / "data"),
+            TF_IN_AUTOMATION="1",
+            TF_INPUT="0",
+            CHECKPOINT_DISABLE="1",
+        )
+        mirror = os.environ.get(MIRROR_ENV)
+        if mirror:
+            rc_file = self.work_dir / "terraform.rc"
+            rc_file.write_text(cli_config_text(mirror))
+            env["TF_CLI_CONFIG_FILE"] = str(rc_file)
+        for key, value in self.extra_env.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
+
+    def run(self, *args: str) -> str:
+        command = ["terraform", *args]
+        result = subprocess.run(
+            command,
+            cwd=self.config_dir,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        output = result.stdout + result.stderr
+        if result.returncode != 0:
+            raise TerraformFailed(list(args), result.returncode, output)
+        return output
+
+    def init(self) -> None:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        # readonly: a test must never rewrite the committed lock file.
+        self.run(
+            "init",
+            "-no-color",
+            "-lockfile=readonly",
+            f"-backend-config=path={self.work_dir / 'terraform.tfstate'}",
+        )
+
+    def var_file(self, name: str, variables: dict[str, Any]) -> Path:
+        path = self.work_dir / f"{name}.tfvars.json"
+        path.write_text(json.dumps(variables, indent=2))
+        return path
+
+    def plan(self, name: str, variables: dict[str, Any]) -> Plan:
+        plan_file = self.work_dir / f"{name}.tfplan"
+        self.run(
+            "plan",
+            "-no-color",
+            "-refresh=false",
+            f"-var-file={self.var_file(name, variables)}",
+            f"-out={plan_file}",
+        )
+        return Plan(json.loads(self.run("show", "-json", str(plan_file))))
+
+    def apply(self, name: str, variables: dict[str, Any], *targets: str) -> None:
+        target_args = [f"-target={target}" for target in targets]
+        self.run(
+            "apply",
+            "-no-color",
+            "-auto-approve",
+            f"-var-file={self.var_file(name, variables)}",
+            *target_args,
+        )
+
+    def destroy(self, name: str, variables: dict[str, Any]) -> None:
+        self.run(
+            "destroy", "-no-color", "-auto-approve", f"-var-file={self.var_file(name, variables)}"
+        )
+
+    def state(self) -> dict[str, Any]:
+        return dict(json.loads(self.run("show", "-json")))
+
+
+def state_resources(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every resource in a ``show -json`` state, child modules included."""
+    found: list[dict[str, Any]] = []
+    pending = [state.get("values", {}).get("root_module", {})]
+    while pending:
+        module = pending.pop()
+        found.extend(module.get("resources", []))
+        pending.extend(module.get("child_modules", []))
+    return found
+
+
+def free_port(ports: range = MOTO_PORTS) -> int:
+    for port in ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
+
+
+@contextmanager
+def moto_server(log_path: Path) -> Iterator[str]:
+    """A plain moto server on a free loopback port; yields its endpoint URL."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"moto server did not start on {endpoint}: see {log_path}"
+                        ) from None
+                    time.sleep(0.3)
+            yield endpoint
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def emulator_env(endpoint: str) -> dict[str, str | None]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # A user's profile or session token must not leak into runs against the emulator.
+        "AWS_PROFILE": None,
+        "AWS_SESSION_TOKEN": None,
+    }
