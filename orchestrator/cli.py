@@ -20,6 +20,7 @@ from orchestrator.targets import (
     TARGET_CHOICES,
     Target,
     TargetError,
+    forget_local_state,
     named_target,
     resolve_target,
 )
@@ -175,6 +176,8 @@ def cmd_local(args: argparse.Namespace) -> int:
     elif args.action == "down":
         stopped = control.down(work_dir)
         say("Local cloud stopped." if stopped else "Local cloud was not running.")
+        if forget_local_state():
+            say("Its resources lived in memory: the local Terraform state was cleared too.")
     else:
         found = control.status(work_dir)
         if found is None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orchestrator.workspace import local_cloud_dir
+from orchestrator.workspace import local_cloud_dir, local_state_dir
 
 TargetName = Literal["local", "aws"]
 TARGET_CHOICES = ("auto", "local", "aws")
@@ -56,6 +57,15 @@ class Target:
         return str(role["Role"]["Arn"])
 
 
+def forget_local_state() -> bool:
+    """Drop the Terraform state of every local deploy; True if there was some."""
+    state = local_state_dir()
+    if not state.exists():
+        return False
+    shutil.rmtree(state)
+    return True
+
+
 def aws_credentials_available() -> bool:
     try:
         return boto3.Session().get_credentials() is not None
@@ -74,6 +84,12 @@ def _local_target(reason: str, *, start: bool) -> Target:
 
     work_dir = local_cloud_dir()
     if start:
+        if control.status(work_dir) is None and forget_local_state():
+            print(
+                "The local cloud was not running, so the resources of earlier local deploys are "
+                "gone (it keeps them in memory): starting from an empty local state.",
+                flush=True,
+            )
         try:
             cloud = control.up(work_dir)
         except control.LocalCloudError as error:

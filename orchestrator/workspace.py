@@ -27,7 +27,7 @@ class StackWorkspace:
 
     @property
     def dir(self) -> Path:
-        return self.root / "state" / self.target / self.environment / self.stack
+        return state_root(self.root) / self.target / self.environment / self.stack
 
     @property
     def state_path(self) -> Path:
@@ -53,3 +53,12 @@ def build_dir() -> Path:
 
 def local_cloud_dir() -> Path:
     return work_root() / "local-cloud"
+
+
+def state_root(root: Path) -> Path:
+    return root / "state"
+
+
+def local_state_dir() -> Path:
+    """The states of every local deploy: they describe resources held in the emulator's memory."""
+    return state_root(work_root()) / "local"

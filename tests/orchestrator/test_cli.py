@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
@@ -68,3 +70,23 @@ def test_destroy_with_nothing_deployed_is_a_no_op(capsys: pytest.CaptureFixture[
     assert "Nothing to destroy on target local" in capsys.readouterr().out
     # and safe twice
     assert main(["destroy", "all", "--target", "local"]) == EXIT_OK
+
+
+def test_local_down_clears_the_local_state_it_invalidates(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a local state left by an earlier deploy (the emulator holds resources in memory)
+    state = isolated_environment / "state" / "local" / "dev" / "inventory" / "terraform.tfstate"
+    state.parent.mkdir(parents=True)
+    state.write_text("{}")
+    aws_state = isolated_environment / "state" / "aws" / "dev" / "inventory" / "terraform.tfstate"
+    aws_state.parent.mkdir(parents=True)
+    aws_state.write_text("{}")
+
+    # WHEN the local cloud is stopped
+    assert main(["local", "down"]) == EXIT_OK
+
+    # THEN the local state is gone and the AWS one is untouched
+    assert not state.exists()
+    assert aws_state.exists()
+    assert "local Terraform state was cleared" in capsys.readouterr().out
