@@ -24,7 +24,11 @@ from app_inventory import aws_clients
 from app_inventory.stock_alerts import PoisonRecord, low_stock_alert
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A batch of one poison record is still answered with batchItemFailures rather than an
+# exception: records often arrive one per invocation, and the answer stays the same shape.
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
 
 
 def record_handler(record: DynamoDBRecord) -> None:

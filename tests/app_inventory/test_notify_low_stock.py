@@ -104,6 +104,19 @@ def test_poison_records_are_reported_and_the_rest_still_processed(
     assert alerted == ["Bananas", "Manchego"]
 
 
+def test_a_lone_poison_record_is_reported_not_raised(
+    stack: InventoryStack, lambda_context: FakeLambdaContext
+) -> None:
+    # GIVEN a batch holding only the record whose count is a string
+    records = load_event("dynamodb_stream_with_poison")["Records"]
+    event = {"Records": [r for r in records if r["dynamodb"]["SequenceNumber"].endswith("2")]}
+    # WHEN handled
+    response = handler(event, lambda_context)
+    # THEN it comes back as a batch item failure, and nothing is published
+    assert response == {"batchItemFailures": [{"itemIdentifier": "200000000000000000002"}]}
+    assert stack.published() == []
+
+
 def test_the_threshold_comes_from_the_environment(
     stack: InventoryStack, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
