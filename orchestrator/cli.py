@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import cloud_logs, inventory_ops
+from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
 from orchestrator.packaging import PackagingError
-from orchestrator.stacks import STACKS, StackError, get_stack, parse_user_vars
+from orchestrator.stacks import StackError, parse_user_vars
 from orchestrator.targets import (
     TARGET_CHOICES,
     Target,

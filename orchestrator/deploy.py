@@ -20,7 +20,10 @@ class StackRun:
     spec: StackSpec
     target: Target
     environment: str
-    say: Say
+    sink: Say
+
+    def say(self, line: str) -> None:
+        self.sink(line)
 
     @property
     def workspace(self) -> StackWorkspace:
@@ -42,8 +45,9 @@ class StackRun:
 
     # ------------------------------------------------------------------ flows
     def plan(self, user_vars: dict[str, Any], out: Path | None = None) -> tuple[Path, PlanSummary]:
-        variables = self.spec.prepare(self.target, self.environment, user_vars, self.say)
+        variables = self.spec.prepare(self, user_vars)
         tf = self._init()
+        variables = self.spec.before_plan(self, variables)
         plan_path = (out or self.workspace.plan_path).resolve()
         self.say("terraform plan...")
         summary = tf.plan(variables, plan_path)
@@ -65,12 +69,13 @@ class StackRun:
             if summary.has_changes:
                 self.say("terraform apply...")
                 tf.apply(plan_path)
-        outputs = self.spec.finish(self.target, tf.output())
+        outputs = self.spec.finish(self, tf.output())
         self.workspace.outputs_path.write_text(json.dumps(outputs, indent=2, sort_keys=True))
         return outputs
 
     def destroy(self) -> bool:
         """Destroy what the state holds; False when there was nothing to destroy."""
+        self.spec.after_destroy(self)
         if not self.workspace.state_path.exists():
             return False
         tf = self._init()
@@ -79,7 +84,7 @@ class StackRun:
             return False
         variables = self._remembered()
         if variables is None:
-            variables = self.spec.prepare(self.target, self.environment, {}, self.say)
+            variables = self.spec.prepare(self, {})
         self.say(f"terraform destroy ({self.spec.name}, target {self.target.name})...")
         tf.destroy(variables)
         self._forget()

@@ -5,15 +5,43 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from orchestrator.packaging import build_lambda_package
 from orchestrator.targets import Target
+from orchestrator.terraform import Terraform
 from orchestrator.workspace import REPO_ROOT, build_dir
 
 Say = Callable[[str], None]
-Prepare = Callable[[Target, str, dict[str, Any], Say], dict[str, Any]]
-Finish = Callable[[Target, dict[str, Any]], dict[str, Any]]
+
+
+class StackContext(Protocol):
+    """What a stack's hooks get: where it goes, and a terraform for its own state."""
+
+    @property
+    def target(self) -> Target: ...
+
+    @property
+    def environment(self) -> str: ...
+
+    def say(self, line: str) -> None: ...
+
+    def terraform(self) -> Terraform: ...
+
+
+Prepare = Callable[[StackContext, dict[str, Any]], dict[str, Any]]
+BeforePlan = Callable[[StackContext, dict[str, Any]], dict[str, Any]]
+Finish = Callable[[StackContext, dict[str, Any]], dict[str, Any]]
+AfterDestroy = Callable[[StackContext], None]
+
+
+def _no_before_plan(_ctx: StackContext, variables: dict[str, Any]) -> dict[str, Any]:
+    return variables
+
+
+def _no_after_destroy(_ctx: StackContext) -> None:
+    return None
+
 
 TERRAFORM_DIR = REPO_ROOT / "terraform"
 INVENTORY_PACKAGE = REPO_ROOT / "app_inventory"
@@ -27,10 +55,15 @@ class StackError(Exception):
 class StackSpec:
     name: str
     summary: str
+    # Variables for terraform from the user's --var values (packaging happens here).
     prepare: Prepare
+    # Outputs made usable after an apply (local URLs, waiting for health).
     finish: Finish
     # Outputs printed after a deploy, as (label, output name).
     highlights: tuple[tuple[str, str], ...]
+    # After init, before the full plan: a first targeted phase (the image registry).
+    before_plan: BeforePlan = _no_before_plan
+    after_destroy: AfterDestroy = _no_after_destroy
 
     @property
     def config_dir(self) -> Path:
@@ -53,7 +86,7 @@ def parse_user_vars(pairs: list[str]) -> dict[str, Any]:
     return variables
 
 
-def _lab_role(target: Target, user_vars: Mapping[str, Any], say: Say) -> str | None:
+def lab_role(target: Target, user_vars: Mapping[str, Any], say: Say) -> str | None:
     """LabRole when asked for or found; ``--var lab_role_arn=none`` forces created roles."""
     if "lab_role_arn" in user_vars:
         forced = user_vars["lab_role_arn"]
@@ -65,9 +98,8 @@ def _lab_role(target: Target, user_vars: Mapping[str, Any], say: Say) -> str | N
 
 
 # ------------------------------------------------------------------------------- inventory
-def _prepare_inventory(
-    target: Target, environment: str, user_vars: dict[str, Any], say: Say
-) -> dict[str, Any]:
+def _prepare_inventory(ctx: StackContext, user_vars: dict[str, Any]) -> dict[str, Any]:
+    say, target = ctx.say, ctx.target
     say("Packaging the inventory Lambda functions...")
     package = build_lambda_package(
         INVENTORY_PACKAGE,
@@ -78,16 +110,17 @@ def _prepare_inventory(
     say(f"  {package.path.name} sha256 {package.sha256[:12]}")
     variables: dict[str, Any] = {
         "region": target.region,
-        "environment": environment,
+        "environment": ctx.environment,
         "lambda_package_path": str(package.path),
         "website_source_dir": str(INVENTORY_PACKAGE / "web"),
     }
     variables.update({k: v for k, v in user_vars.items() if k != "lab_role_arn"})
-    variables["lab_role_arn"] = _lab_role(target, user_vars, say)
+    variables["lab_role_arn"] = lab_role(target, user_vars, say)
     return variables
 
 
-def _finish_inventory(target: Target, outputs: dict[str, Any]) -> dict[str, Any]:
+def _finish_inventory(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
+    target = ctx.target
     if target.name == "local" and target.endpoint_url and outputs.get("website_bucket_name"):
         # Website endpoints are not real hosts locally: the local cloud serves the bucket.
         outputs["website_url"] = f"{target.endpoint_url}/_website/{outputs['website_bucket_name']}/"
@@ -107,14 +140,3 @@ INVENTORY = StackSpec(
         ("Table", "table_name"),
     ),
 )
-
-STACKS: dict[str, StackSpec] = {INVENTORY.name: INVENTORY}
-
-
-def get_stack(name: str) -> StackSpec:
-    try:
-        return STACKS[name]
-    except KeyError:
-        raise StackError(
-            f"unknown stack {name!r}: choose one of {', '.join(sorted(STACKS))}"
-        ) from None

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestrator.catalog import get_stack
 from orchestrator.cli import main
 from orchestrator.deploy import StackRun
-from orchestrator.stacks import get_stack
 from orchestrator.targets import Target, resolve_target
 from tests.conftest import require_component
 

@@ -1,0 +1,192 @@
+"""The TODO stack's steps: the registry first, then the image, then the rest, then health.
+
+The ECS task definition names the image, and the image must be in the registry before ECS
+pulls it: so the ECR repository is applied alone first (a targeted apply), the image is built
+and pushed under a tag that is the hash of its build context (unchanged code: no build, no
+push, no change in the plan), and only then is the whole stack planned with that image.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from orchestrator import images
+from orchestrator.local_task_common import LocalTaskError
+from orchestrator.local_tasks import run_local_task, stop_local_task
+from orchestrator.stacks import StackContext, StackError, lab_role
+from orchestrator.workspace import REPO_ROOT
+
+APP_DIR = REPO_ROOT / "app_todo"
+MODULE = "module.todo"
+REPOSITORY = f"{MODULE}.aws_ecr_repository.this"
+HEALTH_TIMEOUT_S = 900.0
+
+
+def prepare(ctx: StackContext, user_vars: dict[str, Any]) -> dict[str, Any]:
+    variables: dict[str, Any] = {"region": ctx.target.region, "environment": ctx.environment}
+    variables.update({k: v for k, v in user_vars.items() if k != "lab_role_arn"})
+    variables["lab_role_arn"] = lab_role(ctx.target, user_vars, ctx.say)
+    return variables
+
+
+def before_plan(ctx: StackContext, variables: dict[str, Any]) -> dict[str, Any]:
+    """Create the repository if needed, publish the image, and name it in the variables."""
+    if variables.get("image_uri"):
+        ctx.say(f"Using the image given with --var image_uri: {variables['image_uri']}")
+        return variables
+    tf = ctx.terraform()
+    repository = tf.state_values(REPOSITORY)
+    if repository is None:
+        ctx.say("Creating the ECR repository first (the image must exist before the service)...")
+        phase_one = tf.data_dir / "registry.tfplan"
+        tf.plan({**variables, "image_uri": None}, phase_one, targets=(REPOSITORY,))
+        tf.apply(phase_one)
+        repository = tf.state_values(REPOSITORY)
+    if repository is None:
+        raise StackError("the ECR repository is not in the state after its targeted apply")
+    url, name = str(repository["repository_url"]), str(repository["name"])
+    tag = images.context_hash(APP_DIR, images.build_args_for(_base_image()))
+    if ctx.target.name == "aws":
+        _publish_to_ecr(ctx, url, name)
+    else:
+        _publish_locally(ctx, name, tag)
+    variables["image_uri"] = f"{url}:{tag}"
+    return variables
+
+
+def _base_image() -> str | None:
+    if not images.engine_available():
+        return images.resolve_base_image()
+    client = images.docker_client()
+    try:
+        return images.resolve_base_image(client)
+    finally:
+        client.close()
+
+
+def _publish_to_ecr(ctx: StackContext, url: str, name: str) -> None:
+    ecr = ctx.target.client("ecr")
+    image = images.publish_image(
+        APP_DIR,
+        url,
+        base_image=_base_image(),
+        ca_bundle=images.resolve_ca_bundle(),
+        registry_auth=images.ecr_login(ecr),
+        tag_exists=lambda tag: images.image_exists_in_ecr(ecr, name, tag),
+        on_line=lambda line: ctx.say(f"  {line}"),
+    )
+    ctx.say(f"Image: {image}")
+
+
+def _local_registry_up() -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{images.LOCAL_REGISTRY}/v2/", timeout=3):
+            return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _publish_locally(ctx: StackContext, name: str, tag: str) -> None:
+    """The emulator's ECR has no registry behind it: build for the local Docker engine and
+    push to the loopback registry when one runs; with no engine the app runs under uvicorn."""
+    if not images.engine_available():
+        ctx.say("No Docker engine answers: no image is built; the app will run under uvicorn.")
+        return
+    say = lambda line: ctx.say(f"  {line}")  # noqa: E731
+    local = images.local_registry_image(name, tag)
+    if _local_registry_up():
+        images.publish_image(
+            APP_DIR, local.repository, base_image=_base_image(), ca_bundle=None, on_line=say
+        )
+    else:
+        say(f"no registry answers at {images.LOCAL_REGISTRY}: the image stays on the engine")
+        images.build_image(APP_DIR, local.repository, base_image=_base_image(), on_line=say)
+
+
+def finish(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
+    if ctx.target.name == "local":
+        return _run_locally(ctx, outputs)
+    wait_for_healthy_targets(ctx, outputs)
+    outputs["tasks_url"] = f"{str(outputs['api_base_url']).rstrip('/')}/tasks"
+    return outputs
+
+
+def _run_locally(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
+    """ECS on the emulator stores the service but runs nothing: run the task here."""
+    image_uri = str(outputs.get("image_uri") or "")
+    tag = image_uri.rsplit(":", 1)[-1] if ":" in image_uri else None
+    name = str(outputs.get("ecr_repository_name") or "")
+    image = None
+    if tag and name and images.engine_available():
+        image = str(images.local_registry_image(name, tag))
+    ctx.say("Starting the task locally...")
+    try:
+        task = run_local_task(
+            image,
+            db_mode=str(outputs.get("db_mode") or "sidecar"),
+            on_line=lambda line: ctx.say(f"  {line}"),
+        )
+    except LocalTaskError as error:
+        raise StackError(f"the TODO task did not start locally: {error}") from error
+    outputs["alb_api_base_url"] = outputs.get("api_base_url")
+    outputs["api_base_url"] = task.base_url
+    outputs["docs_url"] = f"{task.base_url}/docs"
+    outputs["tasks_url"] = f"{task.base_url}/tasks"
+    outputs["local_runner"] = task.runner
+    outputs["local_database"] = task.database
+    return outputs
+
+
+def after_destroy(ctx: StackContext) -> None:
+    if ctx.target.name == "local":
+        stop_local_task(on_line=lambda line: ctx.say(f"  {line}"))
+
+
+def wait_for_healthy_targets(ctx: StackContext, outputs: dict[str, Any]) -> None:
+    """Wait until the load balancer reports a healthy target; explain when it never does."""
+    elbv2 = ctx.target.client("elbv2")
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    last = ""
+    ctx.say("Waiting for the load balancer to report the task healthy...")
+    while time.monotonic() < deadline:
+        described = elbv2.describe_target_health(TargetGroupArn=outputs["target_group_arn"])
+        states = [d["TargetHealth"]["State"] for d in described["TargetHealthDescriptions"]]
+        summary = ", ".join(sorted(states)) or "no targets registered yet"
+        if summary != last:
+            ctx.say(f"  targets: {summary}")
+            last = summary
+        if states and all(state == "healthy" for state in states):
+            return
+        time.sleep(10)
+    raise StackError(
+        f"no healthy target after {HEALTH_TIMEOUT_S:.0f} s.\n" + _why_unhealthy(ctx, outputs)
+    )
+
+
+def _why_unhealthy(ctx: StackContext, outputs: dict[str, Any]) -> str:
+    ecs = ctx.target.client("ecs")
+    lines: list[str] = []
+    stopped = ecs.list_tasks(
+        cluster=outputs["cluster_name"],
+        serviceName=outputs["service_name"],
+        desiredStatus="STOPPED",
+    )["taskArns"][:5]
+    if stopped:
+        for task in ecs.describe_tasks(cluster=outputs["cluster_name"], tasks=stopped)["tasks"]:
+            lines.append(f"stopped task: {task.get('stoppedReason', 'no reason given')}")
+            for container in task.get("containers", []):
+                if container.get("reason"):
+                    lines.append(f"  {container['name']}: {container['reason']}")
+    logs = ctx.target.client("logs")
+    try:
+        events = logs.filter_log_events(logGroupName=outputs["log_group_name"], limit=50)["events"]
+    except Exception as error:  # the reason matters more than the log read failing
+        events = []
+        lines.append(f"(could not read {outputs['log_group_name']}: {error})")
+    if events:
+        lines.append(f"last lines of {outputs['log_group_name']}:")
+        lines.extend(f"  {event['message'].rstrip()}" for event in events[-20:])
+    return "\n".join(lines) or "no stopped tasks and no logs yet"
