@@ -39,14 +39,13 @@ def handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
 
 
 def _load_and_report(bucket: str, key: str, version_id: str | None) -> LoadReport:
+    s3, table = aws_clients.s3_client(), aws_clients.inventory_table()
     report = LoadReport(bucket=bucket, key=key)
     try:
-        load_inventory_object(
-            aws_clients.s3_client(), aws_clients.inventory_table(), report, version_id
-        )
+        load_inventory_object(s3, table, report, version_id)
     finally:
         # Also when the load raised: the report then says where it stopped.
-        aws_clients.s3_client().put_object(
+        s3.put_object(
             Bucket=bucket,
             Key=report_key(key),
             Body=report.to_json().encode(),
