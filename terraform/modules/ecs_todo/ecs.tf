@@ -205,9 +205,6 @@ resource "aws_ecs_service" "this" {
 
   lifecycle {
     ignore_changes = [
-      # Left to its default here; the local cloud's emulator (moto) does not return it, which
-      # would show a change on every plan.
-      availability_zone_rebalancing,
       # desired_count is the starting count: autoscaling owns it afterwards in managed mode, and
       # terraform must not reset it on every apply (as terraform-aws-ecs does).
       desired_count,
