@@ -107,11 +107,23 @@ def _publish_locally(ctx: StackContext, name: str, tag: str) -> None:
 
 
 def finish(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
+    outputs["image_uri"] = _task_image(ctx, outputs)
     if ctx.target.name == "local":
         return _run_locally(ctx, outputs)
     wait_for_healthy_targets(ctx, outputs)
     outputs["tasks_url"] = f"{str(outputs['api_base_url']).rstrip('/')}/tasks"
     return outputs
+
+
+def _task_image(ctx: StackContext, outputs: dict[str, Any]) -> str:
+    """The app container's image, as the deployed task definition names it."""
+    described = ctx.target.client("ecs").describe_task_definition(
+        taskDefinition=outputs["task_definition_arn"]
+    )
+    for container in described["taskDefinition"]["containerDefinitions"]:
+        if container["name"] == outputs.get("container_name"):
+            return str(container["image"])
+    raise StackError(f"no container {outputs.get('container_name')!r} in the task definition")
 
 
 def _run_locally(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
