@@ -1,7 +1,5 @@
 data "aws_caller_identity" "current" {}
 
-data "aws_region" "current" {}
-
 locals {
   prefix     = "${var.name}-${var.environment}"
   account_id = data.aws_caller_identity.current.account_id
