@@ -109,12 +109,10 @@ fi
 # mysql:8.0 cannot be pulled here either. MariaDB from Debian, behind an entrypoint that takes
 # the official image's variables (MYSQL_DATABASE/USER/PASSWORD/ROOT_PASSWORD), lets the local
 # task run with a database sidecar exactly as on a machine with Docker Hub.
-if docker image inspect "$SIDECAR_IMAGE" >/dev/null 2>&1; then
-    say "sidecar image ${SIDECAR_IMAGE} already present"
-else
-    say "building ${SIDECAR_IMAGE} (MariaDB from Debian on ${BASE_IMAGE})"
-    sidecar_dir="$(mktemp -d)"
-    cat >"${sidecar_dir}/entrypoint.sh" <<'SH'
+# The recipe is written out every run (cheap): its hash names the saved image in the cache, so
+# a new engine loads it in seconds and a changed recipe is rebuilt.
+sidecar_dir="$(mktemp -d)"
+cat >"${sidecar_dir}/entrypoint.sh" <<'SH'
 #!/bin/sh
 # The official mysql image's variables, on MariaDB: first start creates the database and users.
 set -eu
@@ -134,7 +132,7 @@ fi
 exec mariadbd --user=mysql --datadir="$datadir" --bind-address=0.0.0.0 --port=3306 \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci
 SH
-    cat >"${sidecar_dir}/Dockerfile" <<DOCKERFILE
+cat >"${sidecar_dir}/Dockerfile" <<DOCKERFILE
 FROM ${BASE_IMAGE}
 RUN apt-get update -qq \\
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \\
@@ -147,12 +145,33 @@ VOLUME /var/lib/mysql
 EXPOSE 3306
 ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]
 DOCKERFILE
+key="$(printf '%s\n' "$SIDECAR_IMAGE" | cat - "${sidecar_dir}/Dockerfile" \
+    "${sidecar_dir}/entrypoint.sh" | sha256sum | cut -c1-12)"
+sidecar_tar="${CACHE_DIR}/mariadb-sidecar-${key}.tar"
+save_sidecar() {
+    mkdir -p "$CACHE_DIR"
+    docker save -o "${sidecar_tar}.partial" "$SIDECAR_IMAGE"
+    mv "${sidecar_tar}.partial" "$sidecar_tar"
+}
+if docker image inspect "$SIDECAR_IMAGE" >/dev/null 2>&1; then
+    say "sidecar image ${SIDECAR_IMAGE} already present"
+    if [ ! -s "$sidecar_tar" ]; then
+        save_sidecar
+        say "sidecar image saved to ${sidecar_tar}"
+    fi
+elif [ -s "$sidecar_tar" ]; then
+    docker load -q -i "$sidecar_tar" >/dev/null
+    say "sidecar image ${SIDECAR_IMAGE} loaded from ${sidecar_tar} at $(elapsed)"
+else
+    say "building ${SIDECAR_IMAGE} (MariaDB from Debian on ${BASE_IMAGE})"
     # apt fetches over plain HTTP, so the classic builder (no secrets needed) is enough.
-    DOCKER_BUILDKIT=0 docker build -q -t "$SIDECAR_IMAGE" "$sidecar_dir" >/dev/null 2>"${sidecar_dir}/err" \
+    DOCKER_BUILDKIT=0 docker build -q -t "$SIDECAR_IMAGE" "$sidecar_dir" \
+        >/dev/null 2>"${sidecar_dir}/err" \
         || { cat "${sidecar_dir}/err" >&2; die "building ${SIDECAR_IMAGE} failed"; }
-    rm -rf "$sidecar_dir"
-    say "sidecar image ${SIDECAR_IMAGE} built at $(elapsed)"
+    save_sidecar
+    say "sidecar image ${SIDECAR_IMAGE} built and saved to ${sidecar_tar} at $(elapsed)"
 fi
+rm -rf "$sidecar_dir"
 
 # --- the local registry -------------------------------------------------------------------
 registry_answers() { curl -fsS -o /dev/null "http://${REGISTRY_ADDR}/v2/" 2>/dev/null; }
