@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestrator import cloud_logs, inventory_ops
+from orchestrator import cloud_logs, inventory_ops, todo_ops
 from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
 from orchestrator.packaging import PackagingError
@@ -152,8 +152,12 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_logs(args: argparse.Namespace) -> int:
     target = _target(args, start_local=False)
-    stack = "inventory"
-    group = cloud_logs.resolve_log_group(_run(args, stack, target).outputs(), args.name)
+    deployed = {}
+    for stack in STACKS:
+        run = _run(args, stack, target)
+        if run.workspace.outputs_path.exists():
+            deployed[stack] = run.outputs()
+    group = cloud_logs.resolve_log_group(deployed, args.name)
     try:
         cloud_logs.print_logs(target, group, say, since_minutes=args.since, follow=args.follow)
     except KeyboardInterrupt:
@@ -164,7 +168,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
 def cmd_smoke(args: argparse.Namespace) -> int:
     target = _target(args, start_local=False)
     outputs = _run(args, args.stack, target).outputs()
-    return EXIT_OK if inventory_ops.smoke_inventory(outputs, say) else EXIT_FAILED
+    smoke = inventory_ops.smoke_inventory if args.stack == "inventory" else todo_ops.smoke_todo
+    return EXIT_OK if smoke(outputs, say) else EXIT_FAILED
 
 
 def cmd_local(args: argparse.Namespace) -> int:
@@ -195,19 +200,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _require_terraform()
     args.target = "local"
     target = _target(args)
-    run = _run(args, "inventory", target)
-    outputs = run.deploy(user_vars)
+    outputs = _run(args, "inventory", target).deploy(user_vars)
     say(f"\nLoading the sample data {SAMPLE_CSV.name}...")
     report = inventory_ops.load_csv(target, outputs, SAMPLE_CSV)
     say(inventory_ops.format_report(report))
+    todo = _run(args, "todo", target).deploy(user_vars)
+
     _print_highlights("inventory", outputs)
     cloud = control.status(local_cloud_dir())
     messages = cloud.sns_messages() if cloud else []
     alerts = [m for m in messages if m.get("topic_arn") == outputs.get("topic_arn")]
-    say(f"\nLow-stock alerts published to the topic ({len(alerts)}):")
+    say(f"  Low-stock alerts published to the topic ({len(alerts)}):")
     for alert in alerts:
-        say(f"  - {alert.get('subject') or ''}: {alert.get('message')}")
-    say("\nOpen the website URL in a browser. Tear down with: python orchestrate.py destroy all")
+        say(f"    - {alert.get('subject') or ''}: {alert.get('message')}")
+    _print_highlights("todo", todo)
+    say(
+        "\nOpen the website and the Swagger URL in a browser. Tear down with: "
+        "python orchestrate.py destroy all; stop the local cloud with: python orchestrate.py "
+        "local down"
+    )
     return EXIT_OK
 
 
@@ -256,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("csv")
     load.add_argument("--timeout", type=float, default=180.0)
 
-    logs = add("logs", cmd_logs, "print a function's logs (load_inventory, ...)")
+    logs = add("logs", cmd_logs, "print logs: load_inventory, notify_low_stock, todo, todo-db...")
     logs.add_argument("name")
     logs.add_argument("--follow", action="store_true")
     logs.add_argument("--since", type=float, default=60.0, help="minutes back (default 60)")
@@ -264,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     smoke = add("smoke", cmd_smoke, "check that a deployed stack answers")
     smoke.add_argument("stack", choices=list(STACKS))
 
-    demo = add("demo", cmd_demo, "deploy the inventory on the local cloud and load the sample")
+    demo = add("demo", cmd_demo, "both stacks on the local cloud, with the sample data")
     demo.add_argument("--var", action="append", default=[], metavar="K=V")
 
     local = commands.add_parser("local", help="start, stop or inspect the local cloud")

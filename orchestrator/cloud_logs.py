@@ -10,17 +10,31 @@ from orchestrator.stacks import Say, StackError
 from orchestrator.targets import Target
 
 
-def resolve_log_group(outputs: dict[str, Any], name: str) -> str:
-    """A log group from a function key (``load_inventory``), a function name or a group name."""
-    groups: dict[str, str] = dict(outputs.get("log_group_names") or {})
-    functions: dict[str, str] = dict(outputs.get("function_names") or {})
+def log_groups(deployed: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Short names for the log groups of the deployed stacks (stack name -> its outputs)."""
+    groups: dict[str, str] = {}
+    inventory = deployed.get("inventory") or {}
+    groups.update(inventory.get("log_group_names") or {})
+    for key, function_name in (inventory.get("function_names") or {}).items():
+        if key in groups:
+            groups[function_name] = groups[key]
+    todo = deployed.get("todo") or {}
+    if todo.get("log_group_name"):
+        groups["todo"] = todo["log_group_name"]
+    if todo.get("db_log_group_name"):
+        groups["todo-db"] = todo["db_log_group_name"]
+    return groups
+
+
+def resolve_log_group(deployed: dict[str, dict[str, Any]], name: str) -> str:
+    """A log group from a short name (``load_inventory``, ``todo``), a function or group name."""
+    groups = log_groups(deployed)
     if name in groups:
         return groups[name]
-    for key, function_name in functions.items():
-        if name == function_name and key in groups:
-            return groups[key]
     if name in groups.values():
         return name
+    if not deployed:
+        raise StackError("no stack is deployed on this target: nothing has logs yet")
     known = ", ".join(sorted(groups)) or "none"
     raise StackError(f"no log group for {name!r}; known names: {known}")
 

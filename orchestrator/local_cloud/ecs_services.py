@@ -1,7 +1,9 @@
-"""ECS services keep ``availabilityZoneRebalancing``, which moto 5.2.5 drops on create.
+"""ECS services keep the parameters that moto 5.2.5 drops on create.
 
-Without it, every ``terraform plan`` of a stack with an ``aws_ecs_service`` shows a change.
-(Updates already keep it: moto's UpdateService copies every parameter onto the service.)
+``availabilityZoneRebalancing`` and ``healthCheckGracePeriodSeconds`` are accepted by moto's
+CreateService but not stored, so every ``terraform plan`` of a stack with an
+``aws_ecs_service`` would show a change. (Updates already keep them: moto's UpdateService copies
+every parameter onto the service.)
 """
 
 from __future__ import annotations
@@ -9,6 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.local_cloud.monkeypatch import replace
+
+# CreateService parameter -> the service attribute moto serialises it from.
+KEPT_PARAMETERS = {
+    "availabilityZoneRebalancing": "availability_zone_rebalancing",
+    "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+}
 
 
 def install() -> None:
@@ -18,9 +26,11 @@ def install() -> None:
 
     def create_service(self: Any) -> Any:
         result: Any = original_create(self)
-        rebalancing = self._get_param("availabilityZoneRebalancing")
-        if rebalancing is not None:
-            result.result["service"].availability_zone_rebalancing = rebalancing
+        service = result.result["service"]
+        for parameter, attribute in KEPT_PARAMETERS.items():
+            value = self._get_param(parameter)
+            if value is not None:
+                setattr(service, attribute, value)
         return result
 
     replace(EC2ContainerServiceResponse, "create_service", create_service)

@@ -69,7 +69,7 @@ def test_conditions_of_deny_statements(condition: dict[str, Any], expected: str)
     assert result == expected
 
 
-def test_an_ecs_service_keeps_its_availability_zone_rebalancing(aws: Callable[[str], Any]) -> None:
+def test_an_ecs_service_keeps_what_moto_drops_on_create(aws: Callable[[str], Any]) -> None:
     ecs = aws("ecs")
     cluster = unique("rebalancing")
     ecs.create_cluster(clusterName=cluster)
@@ -82,8 +82,10 @@ def test_an_ecs_service_keeps_its_availability_zone_rebalancing(aws: Callable[[s
         taskDefinition="rebalancing",
         desiredCount=1,
         availabilityZoneRebalancing="DISABLED",
+        healthCheckGracePeriodSeconds=45,
     )
 
     described = ecs.describe_services(cluster=cluster, services=["svc"])["services"][0]
 
     assert described["availabilityZoneRebalancing"] == "DISABLED"
+    assert described["healthCheckGracePeriodSeconds"] == 45
