@@ -1,6 +1,6 @@
 """TODO API benchmark: the pooled app against a connection-per-request baseline, on MariaDB.
 
-    python bench/todo.py [--requests 1000] [--concurrency 16] [--port 4664] [--image NAME]
+    python bench/todo.py [--requests 500] [--concurrency 16] [--port 4664] [--image NAME]
 
 The app runs in its own process under uvicorn (one worker, as in a task), on a fresh database on
 the MariaDB server of .ci/setup_mariadb.sh (TODO_TEST_MYSQL_URL). The baseline is the same app
@@ -231,7 +231,7 @@ def free_port(preferred: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000, help="per operation and mode")
+    parser.add_argument("--requests", type=int, default=500, help="per operation and mode")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--port", type=int, default=4664)
     parser.add_argument("--image", default="cloudtasks-todo:local", help="image to size")
