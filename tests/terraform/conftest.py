@@ -1,4 +1,4 @@
-"""Fixtures for Terraform tests: a moto server and the inventory stack initialised against it."""
+"""Fixtures for Terraform tests: a moto server, and the stacks initialised against it."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tests.terraform.tf_helpers import (
 )
 
 INVENTORY_STACK = REPO_ROOT / "terraform" / "stacks" / "inventory"
+TODO_STACK = REPO_ROOT / "terraform" / "stacks" / "todo"
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +35,10 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield endpoint
 
 
-@pytest.fixture(scope="module")
-def inventory_stack(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Stack:
+def initialised_stack(config_dir: Path, work_dir: Path, endpoint: str) -> Stack:
+    """A root configuration initialised in ``work_dir``, its provider pointed at ``endpoint``."""
     require_component(shutil.which("terraform") is not None, "terraform is not on PATH")
-    stack = Stack(
-        config_dir=INVENTORY_STACK,
-        work_dir=tmp_path_factory.mktemp("tf-inventory"),
-        extra_env=emulator_env(moto_endpoint),
-    )
+    stack = Stack(config_dir=config_dir, work_dir=work_dir, extra_env=emulator_env(endpoint))
     try:
         stack.init()
     except TerraformFailed as error:
@@ -54,6 +51,18 @@ def inventory_stack(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str
             f"(terraform said: {error.output.strip()[-300:]})",
         )
     return stack
+
+
+@pytest.fixture(scope="module")
+def inventory_stack(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Stack:
+    return initialised_stack(
+        INVENTORY_STACK, tmp_path_factory.mktemp("tf-inventory"), moto_endpoint
+    )
+
+
+@pytest.fixture(scope="module")
+def todo_stack(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Stack:
+    return initialised_stack(TODO_STACK, tmp_path_factory.mktemp("tf-todo"), moto_endpoint)
 
 
 @pytest.fixture(scope="module")

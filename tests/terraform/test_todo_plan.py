@@ -22,10 +22,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, require_component
+from tests.conftest import REPO_ROOT
 from tests.terraform.tf_helpers import Plan, Stack, TerraformFailed, emulator_env
 
-TODO_STACK = REPO_ROOT / "terraform" / "stacks" / "todo"
 TODO_MODULE = REPO_ROOT / "terraform" / "modules" / "ecs_todo"
 M = "module.todo"
 ENVIRONMENT = "plantest"
@@ -95,18 +94,6 @@ def rules_of_group(plan: Plan, rule_type: str, group: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def todo_stack(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Stack:
-    require_component(shutil.which("terraform") is not None, "terraform is not on PATH")
-    stack = Stack(
-        config_dir=TODO_STACK,
-        work_dir=tmp_path_factory.mktemp("tf-todo"),
-        extra_env=emulator_env(moto_endpoint),
-    )
-    stack.init()
-    return stack
-
-
 @pytest.fixture(scope="module")
 def sidecar_plan(todo_stack: Stack) -> Plan:
     """The defaults: sidecar database, one task, roles created by the module."""

@@ -207,7 +207,7 @@ variable "db_username" {
 }
 
 variable "db_sidecar_image" {
-  description = "Image of the MySQL container in sidecar mode."
+  description = "Image of the MySQL container in sidecar mode (public.ecr.aws/docker/library/mysql:8.0 is the same image without Docker Hub's anonymous pull limits)."
   type        = string
   default     = "mysql:8.0"
   nullable    = false
