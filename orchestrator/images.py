@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from orchestrator.dockerignore import context_files
 
@@ -263,10 +263,15 @@ def build_image(
     repository: str,
     *,
     base_image: str | None = None,
-    ca_bundle: Path | None = None,
+    ca_bundle: Path | None | Literal["auto"] = "auto",
     on_line: LineSink = _ignore,
 ) -> ImageRef:
-    """Build ``repository:<context hash>``; skipped when that tag is already on the engine."""
+    """Build ``repository:<context hash>``; skipped when that tag is already on the engine.
+
+    ``ca_bundle="auto"`` hands in the bundle ``resolve_ca_bundle`` finds (none: no secret).
+    """
+    if ca_bundle == "auto":
+        ca_bundle = resolve_ca_bundle()
     build_args = build_args_for(base_image)
     image = ImageRef(repository, context_hash(context_dir, build_args))
     client = docker_client()
@@ -394,7 +399,7 @@ def publish_image(
     repository: str,
     *,
     base_image: str | None = None,
-    ca_bundle: Path | None = None,
+    ca_bundle: Path | None | Literal["auto"] = "auto",
     registry_auth: RegistryAuth | None = None,
     tag_exists: Callable[[str], bool] | None = None,
     on_line: LineSink = _ignore,
