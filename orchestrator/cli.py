@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestrator import cloud_logs, inventory_ops, todo_ops
+from orchestrator import cloud_logs, inventory_ops, todo_ops, todo_stack
 from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
+from orchestrator.local_tasks import stop_local_task
 from orchestrator.packaging import PackagingError
 from orchestrator.stacks import StackError, parse_user_vars
 from orchestrator.targets import (
@@ -26,7 +27,7 @@ from orchestrator.targets import (
     resolve_target,
 )
 from orchestrator.terraform import MIRROR_ENV, TerraformError, TerraformNotFoundError
-from orchestrator.workspace import REPO_ROOT, local_cloud_dir
+from orchestrator.workspace import REPO_ROOT, local_cloud_dir, local_environments_with
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SAMPLE_CSV = REPO_ROOT / "app_inventory" / "samples" / "inventory-sample.csv"
@@ -180,6 +181,10 @@ def cmd_local(args: argparse.Namespace) -> int:
         cloud = control.up(work_dir, port=args.port)
         say(f"Local cloud running at {cloud.endpoint_url} (log: {cloud.log_file})")
     elif args.action == "down":
+        for environment in local_environments_with("todo"):
+            stop_local_task(
+                name=todo_stack.local_task_name(environment), on_line=lambda line: say(line)
+            )
         stopped = control.down(work_dir)
         say("Local cloud stopped." if stopped else "Local cloud was not running.")
         if forget_local_state():

@@ -46,7 +46,7 @@ class TerraformNotFoundError(TerraformError):
         super().__init__(
             [binary],
             127,
-            f"'{binary}' was not found on PATH. Install Terraform 1.5 or newer and make sure "
+            f"'{binary}' was not found on PATH. Install Terraform 1.11 or newer and make sure "
             "the 'terraform' command runs in this shell.",
         )
 

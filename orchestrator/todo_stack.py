@@ -8,13 +8,14 @@ push, no change in the plan), and only then is the whole stack planned with that
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.error
 import urllib.request
 from typing import Any
 
 from orchestrator import images
-from orchestrator.local_task_common import LocalTaskError
+from orchestrator.local_task_common import DEFAULT_PORT, LocalTaskError
 from orchestrator.local_tasks import run_local_task, stop_local_task
 from orchestrator.stacks import StackContext, StackError, lab_role
 from orchestrator.workspace import REPO_ROOT
@@ -23,6 +24,7 @@ APP_DIR = REPO_ROOT / "app_todo"
 MODULE = "module.todo"
 REPOSITORY = f"{MODULE}.aws_ecr_repository.this"
 HEALTH_TIMEOUT_S = 900.0
+LOCAL_PORT_ENV = "TODO_LOCAL_PORT"
 
 
 def prepare(ctx: StackContext, user_vars: dict[str, Any]) -> dict[str, Any]:
@@ -115,6 +117,16 @@ def finish(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
     return outputs
 
 
+def local_task_name(environment: str) -> str:
+    """Containers and processes of the local task are named per environment."""
+    return f"todo-{environment}-local"
+
+
+def local_port() -> int:
+    """Where the local task listens: ``TODO_LOCAL_PORT``, read when deploying."""
+    return int(os.environ.get(LOCAL_PORT_ENV, DEFAULT_PORT))
+
+
 def _task_image(ctx: StackContext, outputs: dict[str, Any]) -> str:
     """The app container's image, as the deployed task definition names it."""
     described = ctx.target.client("ecs").describe_task_definition(
@@ -138,6 +150,8 @@ def _run_locally(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
     try:
         task = run_local_task(
             image,
+            port=local_port(),
+            name=local_task_name(ctx.environment),
             db_mode=str(outputs.get("db_mode") or "sidecar"),
             on_line=lambda line: ctx.say(f"  {line}"),
         )
@@ -154,7 +168,9 @@ def _run_locally(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
 
 def after_destroy(ctx: StackContext) -> None:
     if ctx.target.name == "local":
-        stop_local_task(on_line=lambda line: ctx.say(f"  {line}"))
+        stop_local_task(
+            name=local_task_name(ctx.environment), on_line=lambda line: ctx.say(f"  {line}")
+        )
 
 
 def wait_for_healthy_targets(ctx: StackContext, outputs: dict[str, Any]) -> None:

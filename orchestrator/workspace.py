@@ -62,3 +62,8 @@ def state_root(root: Path) -> Path:
 def local_state_dir() -> Path:
     """The states of every local deploy: they describe resources held in the emulator's memory."""
     return state_root(work_root()) / "local"
+
+
+def local_environments_with(stack: str) -> list[str]:
+    """Environments that have a local state of ``stack`` (deployed onto the local cloud)."""
+    return sorted(path.name for path in local_state_dir().glob(f"*/{stack}") if path.is_dir())
