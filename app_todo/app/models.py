@@ -25,10 +25,15 @@ ID_MAX = 2**31 - 1
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
-# ``pattern`` documents in the schema that a whitespace-only title is not a title.
+# ``pattern`` documents in the schema that a whitespace-only title is not a title. Python and
+# JavaScript (JSON Schema's regex dialect) disagree on what \s is: Python's also holds \x1c-\x1f
+# and \x85, JavaScript's also \ufeff. The class names the union, so clients and the server agree.
+TITLE_PATTERN = r"[^\s\x1c-\x1f\x85\ufeff]"
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=r"\S"),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=TITLE_PATTERN
+    ),
 ]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
 Completed = Annotated[bool, Strict()]
