@@ -219,6 +219,8 @@ def run_container_task(
     for RDS. ``database_url`` and
     ``host_mounts`` (host path -> container path) point the app at a database of your own.
     """
+    from docker.errors import APIError
+
     names = _names(name)
     base_url = f"http://127.0.0.1:{port}"
     client = docker_client()
@@ -268,20 +270,29 @@ def run_container_task(
         if container is not None:
             container.remove(force=True)
         on_line(f"starting {names['app']} ({image}) on {base_url}, data in {database}")
-        container = client.containers.run(
-            image,
-            name=names["app"],
-            detach=True,
-            network=names["network"],
-            environment=environment,
-            volumes=volumes,
-            ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
-            labels={LABEL: names["app"], CONFIG_LABEL: config},
-            init=True,
-            # The image's check, asked more often: someone waits at a terminal for "healthy".
-            # Unset fields (the test, timeout, retries, start period) stay the image's.
-            healthcheck={"interval": LOCAL_HEALTH_INTERVAL_NS},
-        )
+        try:
+            container = client.containers.run(
+                image,
+                name=names["app"],
+                detach=True,
+                network=names["network"],
+                environment=environment,
+                volumes=volumes,
+                ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
+                labels={LABEL: names["app"], CONFIG_LABEL: config},
+                init=True,
+                # The image's check, asked more often: someone waits at a terminal for
+                # "healthy". Unset fields (test, timeout, retries, start period) stay the image's.
+                healthcheck={"interval": LOCAL_HEALTH_INTERVAL_NS},
+            )
+        except APIError as exc:
+            _remove(client, names["app"])  # created, but it could not start
+            if "already allocated" in str(exc) or "address already in use" in str(exc):
+                raise LocalTaskError(
+                    f"127.0.0.1:{port} is taken by something else: stop it, or choose "
+                    "another port (TODO_LOCAL_PORT)"
+                ) from exc
+            raise LocalTaskError(f"{names['app']} did not start: {exc.explanation or exc}") from exc
         _wait_healthy(container, base_url, names["app"])
         on_line(f"{names['app']} is healthy on {base_url}")
         return LocalTask(base_url, "docker", database, containers, notes=tuple(notes))

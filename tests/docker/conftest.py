@@ -7,7 +7,9 @@ machine with Docker and Docker Hub needs none of it (the Dockerfile's default ba
 
 from __future__ import annotations
 
+import fcntl
 import os
+import socket
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +37,43 @@ from tests.conftest import REPO_ROOT, in_ci, require_component
 APP_DIR = Path(os.environ.get("TODO_IMAGE_CONTEXT") or REPO_ROOT / "app_todo")
 TEST_REPOSITORY = f"{LOCAL_REGISTRY}/todo-test"
 SETUP_HINT = "run .ci/setup_docker.sh (or start Docker)"
+# This project's loopback ports; 4680 is the local deploy's default, so tests take the others.
+TEST_PORTS = range(4681, 4690)
+
+
+@pytest.fixture
+def port() -> Iterator[int]:
+    """A port of TEST_PORTS that nothing listens on and no other test holds.
+
+    Two test sessions may run at once on one machine: a lock file per port, held for the
+    test, keeps them from picking the same one in the seconds before a container binds it.
+    """
+    for candidate in TEST_PORTS:
+        lock = open(f"/tmp/cloud-reference-stacks-port-{candidate}.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                lock.close()
+                continue
+        try:
+            yield candidate
+        finally:
+            lock.close()
+        return
+    pytest.fail(f"no free port in {TEST_PORTS.start}-{TEST_PORTS.stop - 1}")
+
+
+@pytest.fixture
+def task_name(request: pytest.FixtureRequest) -> str:
+    """Names the test's containers, volumes and files, unique to this test and session."""
+    short = request.node.name.removeprefix("test_")[:20].rstrip("_")
+    return f"t-{short}-{os.getpid()}"
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ healthy, answers CRUD against MariaDB as the local target runs it, and is not re
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +21,9 @@ from orchestrator.images import (
     image_size,
     resolve_ca_bundle,
 )
+from orchestrator.local_task_common import LocalTaskError
 from tests.docker.conftest import APP_DIR
 from tests.docker.crud import exercise_crud
-
-MARIADB_PORT = 4687
-SQLITE_PORT = 4686
-SIDECAR_PORT = 4685
 
 
 def _health(container_name: str) -> str:
@@ -84,64 +82,80 @@ def stopped_after() -> Iterator[list[str]]:
 
 
 def test_runs_as_the_local_target_against_mariadb_and_is_healthy(
-    todo_image: ImageRef, mariadb_over_socket: tuple[str, Path], stopped_after: list[str]
+    todo_image: ImageRef,
+    mariadb_over_socket: tuple[str, Path],
+    stopped_after: list[str],
+    task_name: str,
+    port: int,
 ) -> None:
     database_url, socket_dir = mariadb_over_socket
-    stopped_after.append("t-docker-mariadb")
+    stopped_after.append(task_name)
     task = run_container_task(
         str(todo_image),
-        port=MARIADB_PORT,
-        name="t-docker-mariadb",
+        port=port,
+        name=task_name,
         database_url=database_url,
         host_mounts={socket_dir: str(socket_dir)},
     )
     assert task.runner == "docker"
-    assert task.base_url == f"http://127.0.0.1:{MARIADB_PORT}"
-    assert _health("t-docker-mariadb-app") == "healthy"
+    assert task.base_url == f"http://127.0.0.1:{port}"
+    assert _health(f"{task_name}-app") == "healthy"
     exercise_crud(task.base_url)
 
 
 def test_runs_on_sqlite_in_a_volume_when_no_mysql_image(
-    todo_image: ImageRef, stopped_after: list[str]
+    todo_image: ImageRef, stopped_after: list[str], task_name: str, port: int
 ) -> None:
-    stopped_after.append("t-docker-sqlite")
+    stopped_after.append(task_name)
     lines: list[str] = []
     task = run_container_task(
         str(todo_image),
-        port=SQLITE_PORT,
-        name="t-docker-sqlite",
+        port=port,
+        name=task_name,
         mysql_image="none",
         on_line=lines.append,
     )
     assert "SQLite" in task.database
-    assert task.containers == ("t-docker-sqlite-app",)
-    assert _health("t-docker-sqlite-app") == "healthy"
+    assert task.containers == (f"{task_name}-app",)
+    assert _health(f"{task_name}-app") == "healthy"
     exercise_crud(task.base_url)
 
     client = docker_client()
     try:
-        first_id = client.containers.get("t-docker-sqlite-app").id
-        again = run_container_task(
-            str(todo_image), port=SQLITE_PORT, name="t-docker-sqlite", mysql_image="none"
-        )
+        first_id = client.containers.get(f"{task_name}-app").id
+        again = run_container_task(str(todo_image), port=port, name=task_name, mysql_image="none")
         assert again.base_url == task.base_url
-        assert client.containers.get("t-docker-sqlite-app").id == first_id  # reused
+        assert client.containers.get(f"{task_name}-app").id == first_id  # reused
 
-        assert stop_container_task(name="t-docker-sqlite")
-        assert not stop_container_task(name="t-docker-sqlite")  # safe twice
-        assert not client.containers.list(all=True, filters={"name": "t-docker-sqlite"})
-        assert not client.volumes.list(filters={"name": "t-docker-sqlite"})
+        assert stop_container_task(name=task_name)
+        assert not stop_container_task(name=task_name)  # safe twice
+        assert not client.containers.list(all=True, filters={"name": task_name})
+        assert not client.volumes.list(filters={"name": task_name})
     finally:
         client.close()
 
 
 def test_runs_as_the_local_target_with_a_database_sidecar(
-    todo_image: ImageRef, sidecar_image: str, stopped_after: list[str]
+    todo_image: ImageRef, sidecar_image: str, stopped_after: list[str], task_name: str, port: int
 ) -> None:
-    stopped_after.append("t-docker-sidecar")
-    task = run_container_task(str(todo_image), port=SIDECAR_PORT, name="t-docker-sidecar")
-    assert task.containers == ("t-docker-sidecar-app", "t-docker-sidecar-db")
+    stopped_after.append(task_name)
+    task = run_container_task(str(todo_image), port=port, name=task_name)
+    assert task.containers == (f"{task_name}-app", f"{task_name}-db")
     assert sidecar_image in task.database
-    assert _health("t-docker-sidecar-db") == "healthy"
-    assert _health("t-docker-sidecar-app") == "healthy"
+    assert _health(f"{task_name}-db") == "healthy"
+    assert _health(f"{task_name}-app") == "healthy"
     exercise_crud(task.base_url)
+
+
+def test_a_taken_port_is_a_clear_error(todo_image: ImageRef, task_name: str, port: int) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        with pytest.raises(LocalTaskError, match=f"127.0.0.1:{port} is taken"):
+            run_container_task(str(todo_image), port=port, name=task_name, mysql_image="none")
+    client = docker_client()
+    try:
+        assert not client.containers.list(all=True, filters={"name": task_name})
+    finally:
+        client.close()
+        stop_container_task(name=task_name)

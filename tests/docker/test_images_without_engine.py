@@ -119,13 +119,13 @@ def test_an_unreachable_engine_says_what_to_do(no_engine: None, tmp_path: Path) 
 
 
 def test_without_an_engine_the_local_task_runs_under_uvicorn(
-    no_engine: None, tmp_path: Path
+    no_engine: None, tmp_path: Path, task_name: str, port: int
 ) -> None:
     lines: list[str] = []
     task = run_local_task(
         "local/todo:never-built",
-        port=4689,
-        name="t-noengine",
+        port=port,
+        name=task_name,
         work_dir=tmp_path,
         on_line=lines.append,
     )
@@ -133,4 +133,4 @@ def test_without_an_engine_the_local_task_runs_under_uvicorn(
         assert task.runner == "uvicorn"
         assert any("no Docker engine" in line for line in lines)
     finally:
-        assert stop_local_task(name="t-noengine", work_dir=tmp_path)
+        assert stop_local_task(name=task_name, work_dir=tmp_path)

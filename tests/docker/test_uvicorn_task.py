@@ -10,38 +10,40 @@ from orchestrator.local_tasks import run_local_task, stop_local_task
 from orchestrator.uvicorn_task import run_uvicorn_task, stop_uvicorn_task
 from tests.docker.crud import exercise_crud
 
-PORT = 4688
 
-
-def test_uvicorn_task_serves_crud_on_sqlite_and_stops(tmp_path: Path) -> None:
+def test_uvicorn_task_serves_crud_on_sqlite_and_stops(
+    tmp_path: Path, task_name: str, port: int
+) -> None:
     lines: list[str] = []
-    task = run_uvicorn_task(port=PORT, name="t-uvicorn", work_dir=tmp_path, on_line=lines.append)
+    task = run_uvicorn_task(port=port, name=task_name, work_dir=tmp_path, on_line=lines.append)
     try:
         assert task.runner == "uvicorn"
-        assert task.base_url == f"http://127.0.0.1:{PORT}"
+        assert task.base_url == f"http://127.0.0.1:{port}"
         assert "SQLite" in task.database
         exercise_crud(task.base_url)
 
-        again = run_uvicorn_task(port=PORT, name="t-uvicorn", work_dir=tmp_path)
+        again = run_uvicorn_task(port=port, name=task_name, work_dir=tmp_path)
         assert again.pid == task.pid  # reused, not restarted
     finally:
-        assert stop_uvicorn_task(name="t-uvicorn", work_dir=tmp_path, remove_data=True)
-    assert not stop_uvicorn_task(name="t-uvicorn", work_dir=tmp_path)  # safe twice
+        assert stop_uvicorn_task(name=task_name, work_dir=tmp_path, remove_data=True)
+    assert not stop_uvicorn_task(name=task_name, work_dir=tmp_path)  # safe twice
     try:
         requests.get(f"{task.base_url}/", timeout=2)
         raise AssertionError("the app still answers after stop")
     except requests.ConnectionError:
         pass
-    assert not (tmp_path / "t-uvicorn" / "todo.sqlite3").exists()
+    assert not (tmp_path / task_name / "todo.sqlite3").exists()
 
 
-def test_local_task_without_image_falls_back_to_uvicorn(tmp_path: Path) -> None:
+def test_local_task_without_image_falls_back_to_uvicorn(
+    tmp_path: Path, task_name: str, port: int
+) -> None:
     lines: list[str] = []
-    task = run_local_task(None, port=PORT, name="t-local", work_dir=tmp_path, on_line=lines.append)
+    task = run_local_task(None, port=port, name=task_name, work_dir=tmp_path, on_line=lines.append)
     try:
         assert task.runner == "uvicorn"
         assert any("uvicorn" in line for line in lines)
         assert requests.get(f"{task.base_url}/tasks", timeout=5).json()["count"] == 0
     finally:
-        assert stop_local_task(name="t-local", work_dir=tmp_path)
-    assert not stop_local_task(name="t-local", work_dir=tmp_path)
+        assert stop_local_task(name=task_name, work_dir=tmp_path)
+    assert not stop_local_task(name=task_name, work_dir=tmp_path)
