@@ -52,6 +52,7 @@ fmt: venv
 
 bench: venv
 	$(PY) bench/ingest.py
+	$(PY) bench/todo.py
 
 deploy-inventory: venv
 	$(ORCH) deploy inventory --target $(TARGET) --env $(ENV)
