@@ -1,7 +1,8 @@
 """The local TODO task on a Docker engine, as ECS runs it: a private network, a MySQL sidecar
 that must be healthy before the app starts, the app published on 127.0.0.1 only.
 
-When no MySQL image is available (none can be pulled on an offline machine), the app runs on
+The sidecar is mysql:8.0 (as in the task definition), or the MariaDB stand-in that
+.ci/setup_docker.sh makes where Docker Hub is out of reach. With neither, the app runs on
 SQLite in a named volume instead, and says so: the container, its health check and the HTTP API
 are the same; only the database differs. A ``database_url`` runs it against another database.
 """
@@ -318,7 +319,7 @@ def stop_container_task(
     *, name: str = DEFAULT_NAME, remove_data: bool = True, on_line: LineSink = ignore
 ) -> bool:
     """Remove the task's containers and network (and its data volumes); True if any existed."""
-    from docker.errors import NotFound
+    from docker.errors import APIError, NotFound
 
     names = _names(name)
     client = docker_client()
@@ -333,6 +334,8 @@ def stop_container_task(
             removed = True
         except NotFound:
             pass
+        except APIError as exc:  # still in use by a container not ours: leave it, say so
+            on_line(f"network {names['network']} left in place: {exc.explanation or exc}")
         if remove_data:
             for key in ("db_volume", "data_volume"):
                 try:
