@@ -100,9 +100,7 @@ def _publish_locally(ctx: StackContext, name: str, tag: str) -> None:
     say = lambda line: ctx.say(f"  {line}")  # noqa: E731
     local = images.local_registry_image(name, tag)
     if _local_registry_up():
-        images.publish_image(
-            APP_DIR, local.repository, base_image=_base_image(), ca_bundle=None, on_line=say
-        )
+        images.publish_image(APP_DIR, local.repository, base_image=_base_image(), on_line=say)
     else:
         say(f"no registry answers at {images.LOCAL_REGISTRY}: the image stays on the engine")
         images.build_image(APP_DIR, local.repository, base_image=_base_image(), on_line=say)
