@@ -7,7 +7,6 @@ import importlib.util
 import io
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
@@ -19,19 +18,9 @@ from orchestrator.cli import main
 from orchestrator.deploy import StackRun
 from orchestrator.targets import Target, resolve_target
 from tests.conftest import require_component
+from tests.ports import free_port
 
 Row = tuple[str, str, int]
-
-
-def free_port(start: int, stop: int) -> int:
-    for port in range(start, stop):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {start}-{stop}")
 
 
 def run_cli(*argv: str) -> tuple[int, str]:
@@ -84,7 +73,7 @@ def applied_on_local_cloud(stack: str, environment: str, home: Path) -> Iterator
     require_local_cloud_parts()
     saved = dict(os.environ)
     os.environ["ORCHESTRATE_HOME"] = str(home)
-    os.environ["ORCHESTRATE_LOCAL_PORT"] = str(free_port(4581, 4599))
+    os.environ["ORCHESTRATE_LOCAL_PORT"] = str(free_port(range(4581, 4599)))
     os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
     try:
         code, _ = run_cli("deploy", stack, "--target", "local", "--env", environment)

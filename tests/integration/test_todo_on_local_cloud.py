@@ -21,7 +21,7 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: pytest.MonkeyPatch
 ) -> Iterator[DeployedStack]:
     # A port of its own, so a user's running demo is left alone.
-    monkeypatch_module.setenv("TODO_LOCAL_PORT", str(free_port(4682, 4690)))
+    monkeypatch_module.setenv("TODO_LOCAL_PORT", str(free_port(range(4682, 4690))))
     home = tmp_path_factory.mktemp("orchestrate-home")
     with applied_on_local_cloud("todo", "e2e", home) as deployed:
         yield deployed

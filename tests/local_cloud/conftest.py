@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,6 +13,7 @@ import pytest
 
 from orchestrator.local_cloud import control
 from tests.local_cloud.functions import handlers_zip
+from tests.ports import free_port as ports_free_port
 
 TEST_PORTS = range(4640, 4650)
 ACCOUNT_ID = "123456789012"
@@ -21,17 +21,7 @@ ACCOUNT_ID = "123456789012"
 
 def free_port(exclude: set[int] | None = None) -> int:
     """A port of the range reserved for these tests that nothing listens on."""
-    for port in TEST_PORTS:
-        if exclude and port in exclude:
-            continue
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {TEST_PORTS}")
+    return ports_free_port(TEST_PORTS, exclude or set())
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1) -> Any:

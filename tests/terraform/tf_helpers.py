@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.ports import free_port as ports_free_port
 
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
 MOTO_PORTS = range(4630, 4640)
@@ -176,14 +177,7 @@ def state_resources(state: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def free_port(ports: range = MOTO_PORTS) -> int:
-    for port in ports:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
+    return ports_free_port(ports)
 
 
 @contextmanager
