@@ -179,18 +179,30 @@ def run_mode(mode: str, base: str, total: int, concurrency: int) -> list[Result]
     return results
 
 
-def image_size(name: str) -> str:
+def image_size(name: str | None) -> str:
+    """The size of ``name``, or by default of the image ``deploy todo`` builds from app_todo/
+    now (any repository with the tag that is the hash of the current build context)."""
     try:
-        import docker
         from docker.errors import DockerException, ImageNotFound
+
+        from orchestrator import images
     except ImportError:
         return "n/a (the docker Python package is not installed)"
     try:
-        client = docker.from_env(timeout=5)
-        image = client.images.get(name)
+        client = images.docker_client(timeout=5)
+        if name is None:
+            tag = images.context_hash(
+                APP_DIR, images.build_args_for(images.resolve_base_image(client))
+            )
+            found = [i for i in client.images.list() if any(t.endswith(f":{tag}") for t in i.tags)]
+            if not found:
+                return f"n/a (no image tagged {tag}: run 'make deploy-todo' or pass --image)"
+            image, name = found[0], next(t for t in found[0].tags if t.endswith(f":{tag}"))
+        else:
+            image = client.images.get(name)
     except ImageNotFound:
         return f"n/a (no image {name}; build it from app_todo/ or pass --image)"
-    except DockerException as exc:
+    except (DockerException, images.ImageError) as exc:
         return f"n/a (no Docker engine: {str(exc).splitlines()[0][:120]})"
     return f"{image.attrs['Size'] / 1e6:.1f} MB ({name}, uncompressed)"
 
@@ -234,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=500, help="per operation and mode")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--port", type=int, default=4664)
-    parser.add_argument("--image", default="cloudtasks-todo:local", help="image to size")
+    parser.add_argument("--image", default=None, help="image to size (default: the current build)")
     parser.add_argument("--serve", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
