@@ -220,9 +220,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         say(f"    - {alert.get('subject') or ''}: {alert.get('message')}")
     _print_highlights("todo", todo)
     say(
-        "\nOpen the website and the Swagger URL in a browser. Tear down with: "
-        "python orchestrate.py destroy all; stop the local cloud with: python orchestrate.py "
-        "local down"
+        "\nOpen the website and the Swagger URL in a browser. Tear down with 'make destroy' "
+        "(python orchestrate.py destroy all); stop the local cloud with 'make local-down'."
     )
     return EXIT_OK
 
