@@ -73,11 +73,13 @@ def test_destroy_leaves_nothing_behind(stack: DeployedStack) -> None:
     assert code == 0
     assert stack.target.client("ecr").describe_repositories()["repositories"] == []
     assert stack.target.client("elbv2").describe_load_balancers()["LoadBalancers"] == []
-    # ECS keeps a deleted cluster visible as INACTIVE for a while; it must not be ACTIVE.
+    # ECS keeps a deleted cluster and service visible as INACTIVE for a while, never ACTIVE.
     ecs = stack.target.client("ecs")
-    clusters = ecs.describe_clusters(clusters=[stack.outputs["cluster_name"]])["clusters"]
-    assert all(cluster["status"] == "INACTIVE" for cluster in clusters)
-    assert ecs.list_services(cluster=stack.outputs["cluster_name"])["serviceArns"] == []
+    cluster = stack.outputs["cluster_name"]
+    clusters = ecs.describe_clusters(clusters=[cluster])["clusters"]
+    assert all(found["status"] == "INACTIVE" for found in clusters)
+    services = ecs.describe_services(cluster=cluster, services=[stack.outputs["service_name"]])
+    assert all(found["status"] != "ACTIVE" for found in services["services"])
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(stack.outputs["api_base_url"] + "/", timeout=5)
     code, _ = stack.cli("destroy", "todo")
