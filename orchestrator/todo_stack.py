@@ -171,10 +171,16 @@ def after_destroy(ctx: StackContext) -> None:
         )
 
 
-def wait_for_healthy_targets(ctx: StackContext, outputs: dict[str, Any]) -> None:
-    """Wait until the load balancer reports a healthy target; explain when it never does."""
+def wait_for_healthy_targets(
+    ctx: StackContext,
+    outputs: dict[str, Any],
+    *,
+    timeout: float = HEALTH_TIMEOUT_S,
+    interval: float = 10.0,
+) -> None:
+    """Wait until the load balancer reports every target healthy; explain when it never does."""
     elbv2 = ctx.target.client("elbv2")
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    deadline = time.monotonic() + timeout
     last = ""
     ctx.say("Waiting for the load balancer to report the task healthy...")
     while time.monotonic() < deadline:
@@ -186,10 +192,8 @@ def wait_for_healthy_targets(ctx: StackContext, outputs: dict[str, Any]) -> None
             last = summary
         if states and all(state == "healthy" for state in states):
             return
-        time.sleep(10)
-    raise StackError(
-        f"no healthy target after {HEALTH_TIMEOUT_S:.0f} s.\n" + _why_unhealthy(ctx, outputs)
-    )
+        time.sleep(interval)
+    raise StackError(f"no healthy target after {timeout:.0f} s.\n" + _why_unhealthy(ctx, outputs))
 
 
 def _why_unhealthy(ctx: StackContext, outputs: dict[str, Any]) -> str:
