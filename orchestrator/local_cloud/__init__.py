@@ -12,4 +12,6 @@ Besides moto's AWS APIs, the server answers:
 Lambda functions run from their real zip in warm worker processes (``lambda_runtime``), for the
 Invoke API, S3 notifications (asynchronous), DynamoDB stream mappings (synchronous, per write)
 and the HTTP APIs; their logs go to ``/aws/lambda/<name>`` as on AWS.
+The default account has Learner Lab's ``LabRole`` (``lab_role``), and tags die with their
+resource (``deleted_resource_tags``).
 """

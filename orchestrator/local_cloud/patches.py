@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from orchestrator.local_cloud import (
     autoscaling_tags,
+    deleted_resource_tags,
     dynamodb_streams,
     ecs_services,
     http_api_gateway,
+    lab_role,
     lambda_hooks,
     s3_bucket_policy,
     s3_notifications,
@@ -25,3 +27,5 @@ def apply_all(runtime: LambdaRuntime, record: SnsRecord, public_base_url: str) -
     http_api_gateway.install(public_base_url)
     autoscaling_tags.install(autoscaling_tags.TagStore())
     ecs_services.install()
+    lab_role.install()
+    deleted_resource_tags.install()

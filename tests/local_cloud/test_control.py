@@ -60,6 +60,8 @@ def test_down_stops_it_and_is_safe_twice(tmp_work_dir: Path, cloud: control.Loca
 def test_a_port_in_use_gives_a_clear_error(tmp_work_dir: Path, cloud: control.LocalCloud) -> None:
     port = free_port(exclude={cloud.port})
     with socket.socket() as squatter:
+        # As free_port probes: a recent server on this port may have left TIME_WAIT connections.
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
 
