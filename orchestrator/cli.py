@@ -18,6 +18,7 @@ from orchestrator.deploy import StackRun
 from orchestrator.local_tasks import stop_local_task
 from orchestrator.packaging import PackagingError
 from orchestrator.stacks import StackError, parse_user_vars
+from orchestrator.state_backend import StateBackendError, might_hold_state
 from orchestrator.targets import (
     TARGET_CHOICES,
     Target,
@@ -54,7 +55,8 @@ def _stack_names(choice: str) -> list[str]:
 
 
 def _run(args: argparse.Namespace, stack: str, target: Target) -> StackRun:
-    return StackRun(get_stack(stack), target, args.env, say)
+    migrate = bool(getattr(args, "migrate_state", False))
+    return StackRun(get_stack(stack), target, args.env, say, migrate_state=migrate)
 
 
 def _print_highlights(stack: str, outputs: dict[str, Any]) -> None:
@@ -120,7 +122,7 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     _require_terraform()
     stacks = list(reversed(_stack_names(args.stack)))
     named = named_target(args.target)
-    if not any(_run(args, stack, named).workspace.state_path.exists() for stack in stacks):
+    if not any(might_hold_state(_run(args, stack, named).workspace) for stack in stacks):
         say(f"Nothing to destroy on target {named.name} (env {args.env}).")
         return EXIT_OK
     target = _target(args)
@@ -250,18 +252,25 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     stack_all = [*STACKS, "all"]
+    migrate_help = (
+        "copy the state over when its place changed (local file <-> the bucket named by "
+        "ORCHESTRATE_STATE_BUCKET)"
+    )
     deploy = add("deploy", cmd_deploy, "plan and apply a stack (or all)")
     deploy.add_argument("stack", choices=stack_all)
     deploy.add_argument("--var", action="append", default=[], metavar="K=V")
     deploy.add_argument("--plan", metavar="FILE", help="apply exactly this saved plan")
+    deploy.add_argument("--migrate-state", action="store_true", help=migrate_help)
 
     plan = add("plan", cmd_plan, "save a plan for review and print a summary")
     plan.add_argument("stack", choices=list(STACKS))
     plan.add_argument("--var", action="append", default=[], metavar="K=V")
     plan.add_argument("--out", metavar="FILE", help="where to save the plan")
+    plan.add_argument("--migrate-state", action="store_true", help=migrate_help)
 
     destroy = add("destroy", cmd_destroy, "destroy a stack (default: all); safe to run twice")
     destroy.add_argument("stack", nargs="?", default="all", choices=stack_all)
+    destroy.add_argument("--migrate-state", action="store_true", help=migrate_help)
 
     outputs = add("outputs", cmd_outputs, "print a deployed stack's outputs")
     outputs.add_argument("stack", choices=list(STACKS))
@@ -314,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return EXIT_FAILED
-    except (StackError, TargetError, PackagingError) as error:
+    except (StackError, TargetError, PackagingError, StateBackendError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestrator import state_backend
 from orchestrator.stacks import Say, StackError, StackSpec
 from orchestrator.targets import Target
 from orchestrator.terraform import PlanSummary, Terraform
@@ -21,6 +22,8 @@ class StackRun:
     target: Target
     environment: str
     sink: Say
+    # Copy an existing state over when the state's place changed (local file <-> S3 bucket).
+    migrate_state: bool = False
 
     def say(self, line: str) -> None:
         self.sink(line)
@@ -40,7 +43,9 @@ class StackRun:
     def _init(self) -> Terraform:
         tf = self.terraform()
         self.say(f"terraform init ({self.spec.name}, target {self.target.name})...")
-        tf.init(state_path=self.workspace.state_path)
+        state_backend.init(
+            tf, self.workspace, self.target, say=self.say, migrate=self.migrate_state
+        )
         return tf
 
     # ------------------------------------------------------------------ flows
@@ -76,7 +81,7 @@ class StackRun:
     def destroy(self) -> bool:
         """Destroy what the state holds; False when there was nothing to destroy."""
         self.spec.after_destroy(self)
-        if not self.workspace.state_path.exists():
+        if not state_backend.might_hold_state(self.workspace):
             return False
         tf = self._init()
         if not tf.state_resources():

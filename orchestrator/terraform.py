@@ -254,10 +254,21 @@ class Terraform:
         return path
 
     # --------------------------------------------------------------- commands
-    def init(self, state_path: Path | None = None) -> None:
-        args = ["init", "-input=false", "-no-color", "-reconfigure"]
+    def init(
+        self,
+        state_path: Path | None = None,
+        *,
+        backend_config: Path | None = None,
+        migrate_state: bool = False,
+    ) -> None:
+        """Init on a local state file or a ``.tfbackend`` file; ``migrate_state`` copies the
+        state over from the backend of the last init (``-reconfigure`` would forget it)."""
+        args = ["init", "-input=false", "-no-color"]
+        args += ["-migrate-state", "-force-copy"] if migrate_state else ["-reconfigure"]
         if state_path is not None:
             args.append(f"-backend-config=path={state_path}")
+        if backend_config is not None:
+            args.append(f"-backend-config={backend_config}")
         self._run(args)
 
     def validate(self) -> None:
@@ -326,6 +337,11 @@ class Terraform:
                     return values
             modules.extend(module.get("child_modules", []))
         return None
+
+    def state_push(self, state_file: Path) -> None:
+        """Write a state file to the backend; terraform refuses an older serial or another
+        lineage than the backend's own."""
+        self._run(["state", "push", str(state_file)])
 
     def state_resources(self) -> list[str]:
         """Addresses in the state; empty when there is no state yet."""

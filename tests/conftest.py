@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,20 @@ def require_component(available: bool, reason: str) -> None:
 def load_event(name: str) -> dict[str, Any]:
     """Load a recorded event shape from tests/events/NAME.json."""
     return json.loads((EVENTS_DIR / f"{name}.json").read_text())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def state_on_this_machine() -> Iterator[None]:
+    """A team's ORCHESTRATE_STATE_BUCKET must not send test states to S3; tests that want a
+    bucket name their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in (
+            "ORCHESTRATE_STATE_BUCKET",
+            "ORCHESTRATE_STATE_REGION",
+            "ORCHESTRATE_STATE_PREFIX",
+        ):
+            patch.delenv(name, raising=False)
+        yield
 
 
 @pytest.fixture
