@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestrator.processes import stop_child
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "bench-uploads"
 REGION = "us-east-1"
@@ -134,12 +136,7 @@ def moto_server(port: int, log: Path) -> Iterator[str]:
             _wait_until_listening(port, server)
             yield endpoint
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_child(server, timeout=10)
 
 
 def _wait_until_listening(port: int, server: subprocess.Popen[bytes]) -> None:

@@ -32,6 +32,8 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
+from orchestrator.processes import stop_child
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_DIR = REPO_ROOT / "app_todo"
 DEFAULT_MYSQL_URL = "mysql+pymysql://todo:todo@127.0.0.1:3306/todo_test"
@@ -117,12 +119,7 @@ def running_server(mode: str, database: URL, port: int) -> Iterator[str]:
             time.sleep(0.2)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_child(process, timeout=30)
 
 
 def measure(

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from orchestrator.processes import stop_child
+
 PORT = 3307
 USER = "todo"
 PASSWORD = "todo"
@@ -101,12 +103,7 @@ class PrivateMariaDB:
         """A clean shutdown (SIGTERM), as a database restart or failover would do."""
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_child(self.process, timeout=60)
         self.process = None
 
     def destroy(self) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestrator.processes import stop_child
 from tests.ports import free_port as ports_free_port
 
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
@@ -205,12 +206,7 @@ def moto_server(log_path: Path) -> Iterator[str]:
                     time.sleep(0.3)
             yield endpoint
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_child(process, timeout=10)
 
 
 def emulator_env(endpoint: str) -> dict[str, str | None]:
