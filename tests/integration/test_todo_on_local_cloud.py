@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,28 @@ def test_outputs_point_at_the_running_task(stack: DeployedStack) -> None:
         assert json.loads(response.read()) == {"message": "CloudTasks TODO API is running"}
     with urllib.request.urlopen(stack.outputs["docs_url"], timeout=10) as response:
         assert b"swagger" in response.read().lower()
+
+
+def test_swagger_page_renders_every_route_in_a_real_browser(
+    stack: DeployedStack, browser_page: Any
+) -> None:
+    # The docs' assets come from the image, so this works with no internet at all.
+    outside: list[str] = []
+    browser_page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith("http://127.0.0.1") else None
+        ),
+    )
+    browser_page.goto(stack.outputs["docs_url"])
+    browser_page.wait_for_selector(".opblock-summary", timeout=30_000)
+    routes = {
+        # Swagger UI breaks long paths with zero-width spaces.
+        " ".join(summary.inner_text().replace("\u200b", "").split()[:2])
+        for summary in browser_page.query_selector_all(".opblock-summary")
+    }
+    assert {"GET /tasks", "POST /tasks", "DELETE /tasks/{task_id}", "GET /health/ready"} <= routes
+    assert outside == []
 
 
 def test_smoke_runs_create_read_update_delete(stack: DeployedStack) -> None:
