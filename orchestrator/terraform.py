@@ -177,11 +177,7 @@ class Terraform:
     def _write_mirror_config(self, mirror: Path) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "terraform-cli.tfrc"
-        config.write_text(
-            "provider_installation {\n"
-            f"  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n"
-            "}\n"
-        )
+        config.write_text(mirror_cli_config(mirror))
         return config
 
     def _run(
@@ -328,14 +324,10 @@ class Terraform:
         """The attribute values of one resource in the state, or None when it is absent."""
         _, lines = self._run(["show", "-json", "-no-color"])
         state: dict[str, Any] = json.loads("\n".join(lines) or "{}")
-        modules = [state.get("values", {}).get("root_module", {})]
-        while modules:
-            module = modules.pop()
-            for resource in module.get("resources", []):
-                if resource.get("address") == address:
-                    values: dict[str, Any] = resource.get("values", {})
-                    return values
-            modules.extend(module.get("child_modules", []))
+        for resource in state_resources(state):
+            if resource.get("address") == address:
+                values: dict[str, Any] = resource.get("values", {})
+                return values
         return None
 
     def state_push(self, state_file: Path) -> None:
@@ -347,6 +339,26 @@ class Terraform:
         """Addresses in the state; empty when there is no state yet."""
         _, lines = self._run(["state", "list", "-no-color"], ok_codes=(0, 1))
         return [line for line in lines if line.strip()]
+
+
+def mirror_cli_config(mirror: Path) -> str:
+    """A terraform CLI config that installs providers from a filesystem mirror only."""
+    return (
+        "provider_installation {\n"
+        f"  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n"
+        "}\n"
+    )
+
+
+def state_resources(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every resource in a ``show -json`` state, child modules included."""
+    found: list[dict[str, Any]] = []
+    pending = [state.get("values", {}).get("root_module", {})]
+    while pending:
+        module = pending.pop()
+        found.extend(module.get("resources", []))
+        pending.extend(module.get("child_modules", []))
+    return found
 
 
 def _parse_event(line: str) -> dict[str, Any] | None:

@@ -17,8 +17,9 @@ from typing import Any
 import boto3
 import pytest
 
+from orchestrator.terraform import state_resources
 from tests.conftest import REPO_ROOT
-from tests.terraform.tf_helpers import Plan, Stack, TerraformFailed, state_resources
+from tests.terraform.tf_helpers import Plan, Stack, TerraformFailed
 
 M = "module.inventory"
 FUNCTIONS = {

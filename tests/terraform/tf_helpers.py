@@ -1,6 +1,7 @@
 """Terraform for tests: a stack in a throwaway data dir, plans read through ``show -json``.
 
-Kept small on purpose; the orchestrator's own wrapper may replace it. Terraform runs as an
+Kept small on purpose, beside the orchestrator's wrapper (it shares its mirror config and state
+reading): tests need raw output and -lockfile=readonly. Terraform runs as an
 argument list with an explicit working directory; the provider comes from the filesystem mirror
 named by TF_PROVIDER_MIRROR, or from the public registry when that variable is unset.
 """
@@ -20,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.processes import stop_child
+from orchestrator.terraform import MIRROR_ENV, mirror_cli_config
 from tests.ports import free_port as ports_free_port
 
-MIRROR_ENV = "TF_PROVIDER_MIRROR"
 MOTO_PORTS = range(4630, 4640)
 
 
@@ -34,14 +35,6 @@ class TerraformFailed(Exception):
         self.args_list = args
         self.returncode = returncode
         self.output = output
-
-
-def cli_config_text(mirror: str) -> str:
-    return (
-        "provider_installation {\n"
-        f"  filesystem_mirror {{\n    path = {json.dumps(mirror)}\n  }}\n"
-        "}\n"
-    )
 
 
 @dataclass
@@ -97,7 +90,7 @@ class Stack:
         mirror = os.environ.get(MIRROR_ENV)
         if mirror:
             rc_file = self.work_dir / "terraform.rc"
-            rc_file.write_text(cli_config_text(mirror))
+            rc_file.write_text(mirror_cli_config(Path(mirror)))
             env["TF_CLI_CONFIG_FILE"] = str(rc_file)
         for key, value in self.extra_env.items():
             if value is None:
@@ -164,17 +157,6 @@ class Stack:
 
     def state(self) -> dict[str, Any]:
         return dict(json.loads(self.run("show", "-json")))
-
-
-def state_resources(state: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every resource in a ``show -json`` state, child modules included."""
-    found: list[dict[str, Any]] = []
-    pending = [state.get("values", {}).get("root_module", {})]
-    while pending:
-        module = pending.pop()
-        found.extend(module.get("resources", []))
-        pending.extend(module.get("child_modules", []))
-    return found
 
 
 def free_port(ports: range = MOTO_PORTS) -> int:
