@@ -51,8 +51,8 @@ fmt: venv
 	terraform fmt -recursive terraform
 
 bench: venv
-	$(PY) bench/ingest.py
-	$(PY) bench/todo.py
+	$(PY) -m bench.ingest
+	$(PY) -m bench.todo
 
 deploy-inventory: venv
 	$(ORCH) deploy inventory --target $(TARGET) --env $(ENV)

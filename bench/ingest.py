@@ -1,6 +1,6 @@
 """Ingest benchmark: the streaming loader against a naive one, on a moto server.
 
-    python bench/ingest.py [--rows 1000,1000000] [--naive-max-rows 20000] [--port 4621]
+    python -m bench.ingest [--rows 1000,1000000] [--naive-max-rows 20000] [--port 4621]
 
 For each size it writes a CSV to a temp dir, uploads it to a moto server started here (so moto's
 own storage is not counted), and loads it in a child process whose peak RSS (``ru_maxrss``) is
@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.processes import stop_child
+from tests.inventory_table import create_inventory_table
+from tests.moto_server import moto_server as run_moto_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "bench-uploads"
@@ -122,33 +123,11 @@ class Result:
 
 @contextmanager
 def moto_server(port: int, log: Path) -> Iterator[str]:
-    endpoint = f"http://127.0.0.1:{port}"
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             raise SystemExit(f"port {port} is in use; pick another with --port (4620-4629)")
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_listening(port, server)
-            yield endpoint
-        finally:
-            stop_child(server, timeout=10)
-
-
-def _wait_until_listening(port: int, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"moto server exited with code {server.returncode}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise SystemExit("moto server did not start within 30 s")
+    with run_moto_server(port, log) as endpoint:
+        yield endpoint
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -160,24 +139,9 @@ def write_csv(path: Path, rows: int) -> None:
             writer.writerow([STORES[n % len(STORES)], f"item-{n:07d}", generator.randint(0, 500)])
 
 
-def create_table(dynamodb: Any, name: str) -> None:
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "store", "KeyType": "HASH"},
-            {"AttributeName": "item", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "store", "AttributeType": "S"},
-            {"AttributeName": "item", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 def run_load(loader: str, rows: int, key: str, endpoint: str, dynamodb: Any) -> Result:
     table_name = f"bench-{loader}-{rows}"
-    create_table(dynamodb, table_name)
+    create_inventory_table(dynamodb, table_name, stream=False)
     environment = os.environ | {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",

@@ -1,6 +1,6 @@
 """TODO API benchmark: the pooled app against a connection-per-request baseline, on MariaDB.
 
-    python bench/todo.py [--requests 500] [--concurrency 16] [--port 4664] [--image NAME]
+    python -m bench.todo [--requests 500] [--concurrency 16] [--port 4664] [--image NAME]
 
 The app runs in its own process under uvicorn (one worker, as in a task), on a fresh database on
 the MariaDB server of .ci/setup_mariadb.sh (TODO_TEST_MYSQL_URL). The baseline is the same app
@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from orchestrator.processes import stop_child
+from tests.app_todo.databases import fresh_mysql_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_DIR = REPO_ROOT / "app_todo"
@@ -75,20 +75,6 @@ def serve(mode: str, port: int) -> None:
 
 
 @contextmanager
-def fresh_database(server: URL) -> Iterator[URL]:
-    name = f"todo_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-        yield server.set(database=name)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
-
-
-@contextmanager
 def running_server(mode: str, database: URL, port: int) -> Iterator[str]:
     environment = {
         **os.environ,
@@ -98,7 +84,8 @@ def running_server(mode: str, database: URL, port: int) -> Iterator[str]:
         "DB_WAIT_INTERVAL": "1",
     }
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", mode, "--port", str(port)],
+        [sys.executable, "-m", "bench.todo", "--serve", mode, "--port", str(port)],
+        cwd=REPO_ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -263,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     for mode in MODES:
         with (
-            fresh_database(server) as database,
+            fresh_mysql_database(server, prefix="todo_bench") as database,
             running_server(mode, database, free_port(args.port)) as base,
         ):
             results += run_mode(mode, base, args.requests, args.concurrency)

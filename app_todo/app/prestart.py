@@ -107,7 +107,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     logger.info("database schema at %s", revision)
 
 
-def prepare_database(settings: Settings, engine: Engine) -> None:
+def wait_as_configured(settings: Settings, engine: Engine) -> None:
+    """Wait for the database with the retries and backoff the settings give."""
     wait_for_database(
         engine,
         attempts=settings.DB_WAIT_ATTEMPTS,
@@ -115,6 +116,10 @@ def prepare_database(settings: Settings, engine: Engine) -> None:
         backoff=settings.DB_WAIT_BACKOFF,
         max_interval=settings.DB_WAIT_MAX_INTERVAL,
     )
+
+
+def prepare_database(settings: Settings, engine: Engine) -> None:
+    wait_as_configured(settings, engine)
     if settings.MIGRATE_ON_STARTUP:
         migrate(engine)
 
@@ -124,13 +129,7 @@ def main() -> int:
     configure_logging(settings.LOG_LEVEL)
     engine = make_engine(settings)
     try:
-        wait_for_database(
-            engine,
-            attempts=settings.DB_WAIT_ATTEMPTS,
-            interval=settings.DB_WAIT_INTERVAL,
-            backoff=settings.DB_WAIT_BACKOFF,
-            max_interval=settings.DB_WAIT_MAX_INTERVAL,
-        )
+        wait_as_configured(settings, engine)
         migrate(engine)
     except DatabaseUnavailableError as exc:
         logger.error("%s", exc)

@@ -23,6 +23,7 @@ from moto.dynamodb.models import dynamodb_backends
 
 from app_inventory import aws_clients
 from tests.conftest import load_event
+from tests.inventory_table import create_inventory_table
 
 REGION = "us-east-1"
 BUCKET = "inventory-uploads-123456789012-dev"
@@ -148,19 +149,7 @@ def stack(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[InventoryS
     with mock_aws():
         aws_clients.reset()
         boto3.client("s3").create_bucket(Bucket=BUCKET)
-        table = boto3.resource("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "store", "KeyType": "HASH"},
-                {"AttributeName": "item", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "store", "AttributeType": "S"},
-                {"AttributeName": "item", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        table = create_inventory_table(boto3.resource("dynamodb"), TABLE)
         topic_arn = boto3.client("sns").create_topic(Name=TOPIC)["TopicArn"]
         raw_queue_url = _subscribed_queue(topic_arn, "alerts-raw", raw=True)
         envelope_queue_url = _subscribed_queue(topic_arn, "alerts-envelope", raw=False)

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orchestrator.local_cloud.control import LocalCloud
+from tests.inventory_table import create_inventory_table
 from tests.local_cloud.conftest import ACCOUNT_ID, unique, wait_for
 
 
@@ -91,19 +92,7 @@ def _exists(aws: Callable[[str], Any], bucket: str, key: str) -> bool:
 
 def stream_table(aws: Callable[[str], Any]) -> tuple[str, str]:
     table = unique("inventory")
-    description = aws("dynamodb").create_table(
-        TableName=table,
-        KeySchema=[
-            {"AttributeName": "store", "KeyType": "HASH"},
-            {"AttributeName": "item", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "store", "AttributeType": "S"},
-            {"AttributeName": "item", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    description = create_inventory_table(aws("dynamodb"), table)
     return table, str(description["TableDescription"]["LatestStreamArn"])
 
 

@@ -205,7 +205,7 @@ def test_buckets_are_named_from_environment_and_account(plan: Plan, account_id: 
 
 def test_upload_bucket_is_private_encrypted_and_tls_only(plan: Plan) -> None:
     block = plan.one("aws_s3_bucket_public_access_block", "uploads")
-    encryption = plan.one("aws_s3_bucket_server_side_encryption_configuration", "uploads")
+    encryption = plan.one("aws_s3_bucket_server_side_encryption_configuration", "this", "uploads")
 
     assert all(
         block[flag] is True

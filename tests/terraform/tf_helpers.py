@@ -11,17 +11,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.processes import stop_child
 from orchestrator.terraform import MIRROR_ENV, mirror_cli_config
+from tests.moto_server import moto_server as run_moto_server
 from tests.ports import free_port as ports_free_port
 
 MOTO_PORTS = range(4630, 4640)
@@ -166,29 +163,8 @@ def free_port(ports: range = MOTO_PORTS) -> int:
 @contextmanager
 def moto_server(log_path: Path) -> Iterator[str]:
     """A plain moto server on a free loopback port; yields its endpoint URL."""
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
-                        break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"moto server did not start on {endpoint}: see {log_path}"
-                        ) from None
-                    time.sleep(0.3)
-            yield endpoint
-        finally:
-            stop_child(process, timeout=10)
+    with run_moto_server(free_port(), log_path) as endpoint:
+        yield endpoint
 
 
 def emulator_env(endpoint: str) -> dict[str, str | None]:
