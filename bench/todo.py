@@ -16,7 +16,6 @@ import argparse
 import itertools
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from sqlalchemy.engine import URL, make_url
 
 from orchestrator.processes import stop_child
 from tests.app_todo.databases import fresh_mysql_database
+from tests.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_DIR = REPO_ROOT / "app_todo"
@@ -214,17 +214,6 @@ def print_table(results: list[Result], concurrency: int, total: int, server: str
         print(f"  {operation:<7} req/s x{throughput:.2f}   p50 x{p50:.2f}   p99 x{p99:.2f}")
 
 
-def free_port(preferred: int) -> int:
-    for port in range(preferred, preferred + 6):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise SystemExit(f"no free port in {preferred}-{preferred + 5}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500, help="per operation and mode")
@@ -251,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     for mode in MODES:
         with (
             fresh_mysql_database(server, prefix="todo_bench") as database,
-            running_server(mode, database, free_port(args.port)) as base,
+            running_server(mode, database, free_port(range(args.port, args.port + 6))) as base,
         ):
             results += run_mode(mode, base, args.requests, args.concurrency)
     print_table(results, args.concurrency, args.requests, f"MariaDB {version}")

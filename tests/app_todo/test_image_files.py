@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tests.app_todo.test_prestart import run_prestart
 from tests.conftest import REPO_ROOT
 
 APP_DIR = REPO_ROOT / "app_todo"
@@ -52,15 +51,7 @@ def test_the_runtime_files_alone_migrate_a_database(tmp_path: Path) -> None:
             shutil.copy(source, tmp_path / name)
 
     # WHEN the prestart step runs there
-    result = subprocess.run(
-        [sys.executable, "-m", "app.prestart"],
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "SQLITE_PATH": str(tmp_path / "todo.db")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_prestart(tmp_path, tmp_path / "todo.db")
 
     # THEN it migrates (alembic/ found next to app/, nothing else needed)
     assert result.returncode == 0, result.stderr

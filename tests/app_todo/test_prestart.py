@@ -85,15 +85,20 @@ def test_prestart_module_exits_1_with_the_reason(tmp_path: Path) -> None:
 
 
 def test_prestart_module_migrates(tmp_path: Path) -> None:
-    result = subprocess.run(
+    result = run_prestart(REPO_ROOT / "app_todo", tmp_path / "todo.db")
+
+    assert result.returncode == 0, result.stderr
+    assert "database schema at head" in result.stderr
+
+
+def run_prestart(cwd: Path, sqlite_path: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m app.prestart`` from ``cwd`` on a SQLite file, with a bare environment."""
+    return subprocess.run(
         [sys.executable, "-m", "app.prestart"],
-        cwd=REPO_ROOT / "app_todo",
-        env={"PATH": "/usr/bin:/bin", "SQLITE_PATH": str(tmp_path / "todo.db")},
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "SQLITE_PATH": str(sqlite_path)},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-
-    assert result.returncode == 0, result.stderr
-    assert "database schema at head" in result.stderr
