@@ -15,9 +15,11 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
+
     from botocore.response import StreamingBody
 
 REQUIRED_COLUMNS = ("store", "item", "count")
@@ -66,42 +68,54 @@ def read_rows(lines: Iterable[str]) -> Iterator[InventoryRow | RejectedRow]:
     Raises ``InvalidInventoryFile`` for a file that cannot be read at all; when that happens
     after some rows were yielded (a bad byte deep in the file), callers must discard them.
     """
-    reader = csv.reader(lines, skipinitialspace=True, strict=False)
+    reader = csv_reader(lines)
     try:
-        columns = _read_header(reader)
-        width = len(columns.names)
-        last_line = reader.line_num
-        while True:
-            first_line = last_line + 1
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                last_line = reader.line_num
-                yield RejectedRow(first_line, f"malformed CSV: {error}")
-                continue
-            last_line = reader.line_num
-            if _is_blank(fields):
-                continue
-            if len(fields) != width:
-                reason = f"expected {width} fields as in the header, found {len(fields)}"
-                if last_line > first_line:
-                    reason += f" (the row runs on to line {last_line}: is a quote left open?)"
-                yield RejectedRow(first_line, reason)
-                continue
-            yield _validate(
-                first_line,
-                fields[columns.store].strip(),
-                fields[columns.item].strip(),
-                fields[columns.count].strip(),
-            )
+        columns = read_header(reader)
+        yield from data_rows(reader, columns)
     except UnicodeDecodeError as error:
         line = _line_of_decode_error(reader.line_num, error)
         raise InvalidInventoryFile(
             f"the file is not valid UTF-8 (line {line}: {error.reason}); "
             "save it as UTF-8 and upload it again"
         ) from error
+
+
+def csv_reader(lines: Iterable[str]) -> CsvReader:
+    return csv.reader(lines, skipinitialspace=True, strict=False)
+
+
+def data_rows(
+    reader: CsvReader, columns: Columns, line_offset: int = 0
+) -> Iterator[InventoryRow | RejectedRow]:
+    """The data rows after the header (or from the start of a range: then ``line_offset`` is
+    the number of file lines before the range, since ``reader.line_num`` counts from it)."""
+    width = len(columns.names)
+    last_line = line_offset + reader.line_num
+    while True:
+        first_line = last_line + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            last_line = line_offset + reader.line_num
+            yield RejectedRow(first_line, f"malformed CSV: {error}")
+            continue
+        last_line = line_offset + reader.line_num
+        if _is_blank(fields):
+            continue
+        if len(fields) != width:
+            reason = f"expected {width} fields as in the header, found {len(fields)}"
+            if last_line > first_line:
+                reason += f" (the row runs on to line {last_line}: is a quote left open?)"
+            yield RejectedRow(first_line, reason)
+            continue
+        yield _validate(
+            first_line,
+            fields[columns.store].strip(),
+            fields[columns.item].strip(),
+            fields[columns.count].strip(),
+        )
 
 
 def _is_blank(fields: list[str]) -> bool:
@@ -116,14 +130,28 @@ def _line_of_decode_error(lines_read: int, error: UnicodeDecodeError) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class _Columns:
+class Columns:
+    """Where the header put the required columns; workers of a big file get it from the plan."""
+
     names: tuple[str, ...]
     store: int
     item: int
     count: int
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "names": list(self.names),
+            "store": self.store,
+            "item": self.item,
+            "count": self.count,
+        }
 
-def _read_header(reader: Iterator[list[str]]) -> _Columns:
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Columns:
+        return cls(tuple(data["names"]), int(data["store"]), int(data["item"]), int(data["count"]))
+
+
+def read_header(reader: Iterator[list[str]]) -> Columns:
     for fields in reader:
         if _is_blank(fields):
             continue
@@ -137,7 +165,7 @@ def _read_header(reader: Iterator[list[str]]) -> _Columns:
         for name in REQUIRED_COLUMNS:
             if names.count(name) > 1:
                 raise InvalidInventoryFile(f"no valid header: column {name!r} appears twice")
-        return _Columns(names, names.index("store"), names.index("item"), names.index("count"))
+        return Columns(names, names.index("store"), names.index("item"), names.index("count"))
     raise InvalidInventoryFile("the file is empty: expected a header store,item,count")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestrator import cloud_logs, inventory_ops, todo_ops, todo_stack
+from orchestrator import cloud_logs, dead_letters, inventory_ops, todo_ops, todo_stack
 from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
 from orchestrator.local_tasks import stop_local_task
@@ -72,6 +72,26 @@ def _vars(args: argparse.Namespace) -> dict[str, Any]:
         return parse_user_vars(args.var)
     except StackError as error:
         raise UsageError(str(error)) from error
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number above 0")
+    return value
 
 
 def _require_terraform() -> None:
@@ -144,13 +164,152 @@ def cmd_outputs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _command_args(args: argparse.Namespace) -> str:
+    """The options that repeat this command's target and environment in a printed hint."""
+    parts = [] if args.target == "auto" else [f"--target {args.target}"]
+    if args.env != "dev":
+        parts.append(f"--env {args.env}")
+    return " ".join(parts)
+
+
+class _LiveLine:
+    """Progress lines: rewritten in place on a terminal, one after the other otherwise (CI)."""
+
+    def __init__(self) -> None:
+        self._tty = sys.stdout.isatty()
+        self._open = False
+
+    def __call__(self, line: str) -> None:
+        if not self._tty:
+            say(line)
+            return
+        sys.stdout.write(f"\r\033[K{line}")
+        sys.stdout.flush()
+        self._open = True
+
+    def close(self) -> None:
+        if self._open:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+            self._open = False
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     target = _target(args, start_local=False)
     outputs = _run(args, "inventory", target).outputs()
+    extra = _command_args(args)
     say(f"Uploading {args.csv} to s3://{outputs['upload_bucket_name']}...")
-    report = inventory_ops.load_csv(target, outputs, Path(args.csv), timeout=args.timeout)
-    say(inventory_ops.format_report(report))
+    progress = _LiveLine()
+    try:
+        report = inventory_ops.load_csv(
+            target,
+            outputs,
+            Path(args.csv),
+            timeout=args.timeout,
+            on_progress=progress,
+            command_args=extra,
+        )
+    finally:
+        progress.close()
+    say(inventory_ops.format_report(report, command_args=extra))
     return EXIT_FAILED if report.get("status") == "failed" else EXIT_OK
+
+
+DLQ_ACTIONS = ("list", "redrive", "purge")
+DLQ_STACKS = ("inventory",)
+
+
+def _dlq_words(words: list[str]) -> tuple[str, str]:
+    """``[ACTION] STACK`` -> (action, stack), with a usage error that shows the right form."""
+    if len(words) > 2:
+        raise UsageError(f"dlq takes [{'|'.join(DLQ_ACTIONS)}] STACK, not {' '.join(words)!r}")
+    action, stack = words if len(words) == 2 else ["list", words[0]]
+    if len(words) == 1 and stack in DLQ_ACTIONS:
+        raise UsageError(
+            f"dlq {stack} needs the stack: 'python orchestrate.py dlq {stack} inventory'"
+        )
+    if action not in DLQ_ACTIONS:
+        raise UsageError(f"unknown dlq action {action!r}: choose {', '.join(DLQ_ACTIONS)}")
+    if stack not in DLQ_STACKS:
+        raise UsageError(
+            f"{stack!r} has no dead-letter queues: only the inventory stack has ('dlq {action} "
+            "inventory')"
+        )
+    return action, stack
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    args.action, args.stack = _dlq_words(args.words)
+    if args.json and args.action != "list":
+        raise UsageError("--json goes with 'dlq list' only")
+    if args.action == "purge" and not args.yes:
+        raise UsageError(
+            "'dlq purge' deletes every message of both dead-letter queues for good: add --yes "
+            "to confirm (see them first with 'python orchestrate.py dlq list inventory')"
+        )
+    target = _target(args, start_local=False)
+    outputs = _run(args, args.stack, target).outputs()
+    sqs = target.client("sqs")
+    extra = f" {_command_args(args)}".rstrip()
+    if args.action == "list":
+        found = dead_letters.list_dead_letters(sqs, outputs, limit=args.limit)
+        if args.json:
+            as_dicts = {queue: [m.to_dict() for m in found[queue]] for queue in found}
+            print(json.dumps(as_dicts, indent=2, ensure_ascii=False, default=str))
+        else:
+            _print_dead_letters(found, outputs, args.limit, extra)
+        return EXIT_OK
+    if args.action == "redrive":
+        result = dead_letters.redrive(sqs, target.client("lambda"), outputs)
+        _print_redrive(result, extra)
+        return EXIT_FAILED if result.failed else EXIT_OK
+    counts = dead_letters.purge(sqs, outputs)
+    for queue, count in counts.items():
+        say(f"Purged {queue} (it held about {count} message{'s' if count != 1 else ''}).")
+    say("SQS may take up to 60 s to finish a purge.")
+    return EXIT_OK
+
+
+def _print_dead_letters(
+    found: dict[str, list[dead_letters.DeadLetter]], outputs: dict[str, Any], limit: int, extra: str
+) -> None:
+    for queue, letters in found.items():
+        url = outputs[dead_letters.QUEUE_OUTPUTS[queue]]
+        count = f"{len(letters)} message{'s' if len(letters) != 1 else ''}" if letters else "empty"
+        say(f"{queue}: {count} ({url})")
+        for letter in letters:
+            sent = f"  [sent {letter.sent_at}]" if letter.sent_at else ""
+            say(f"  {letter.kind:<21} {letter.summary}{sent}")
+        if len(letters) >= limit:
+            say(f"  (the first {limit} shown: raise --limit to see more)")
+    kinds = {letter.kind for letters in found.values() for letter in letters}
+    if kinds & {"load-range", "load-event"}:
+        say(f"Redrive the load messages with: python orchestrate.py dlq redrive inventory{extra}")
+    if kinds - {"load-range", "load-event"}:
+        say(
+            "The other messages cannot be redriven: fix their cause, then empty the queues with "
+            f"'python orchestrate.py dlq purge inventory --yes{extra}'"
+        )
+
+
+def _print_redrive(result: dead_letters.RedriveResult, extra: str) -> None:
+    if not result.redriven and not result.left:
+        say("Nothing to redrive: both dead-letter queues are empty.")
+        return
+    plural = "s" if len(result.redriven) != 1 else ""
+    say(f"Redrove {len(result.redriven)} message{plural}:")
+    for letter, what in result.redriven:
+        say(f"  {letter.queue:<10} {letter.kind:<21} {letter.summary}\n      -> {what}")
+    if result.left:
+        plural = "s" if len(result.left) != 1 else ""
+        say(f"Left {len(result.left)} message{plural} in the queues:")
+        for letter, why in result.left:
+            say(f"  {letter.queue:<10} {letter.kind:<21} {letter.summary}\n      -> left: {why}")
+    if result.redriven:
+        say(
+            "The redriven loads rewrite their reports when they finish; follow them with "
+            f"'python orchestrate.py logs load_inventory_range --follow{extra}'."
+        )
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
@@ -277,8 +436,53 @@ def build_parser() -> argparse.ArgumentParser:
     outputs.add_argument("--json", action="store_true")
 
     load = add("load", cmd_load, "upload a CSV to the inventory and print the load report")
-    load.add_argument("csv")
-    load.add_argument("--timeout", type=float, default=180.0)
+    load.description = (
+        "Upload a CSV to the inventory stack's bucket, show the load's progress while it runs "
+        "(rows written, ranges done), then print its report. Exit code 0 when the load ended "
+        "loaded or partial (the report lists rejected rows and failed ranges; redrive these with "
+        "'dlq redrive inventory'), 1 when it failed or the wait gave up (the load goes on in the "
+        "cloud), 2 for bad usage."
+    )
+    load.add_argument("csv", help="the CSV file (header store,item,count)")
+    load.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=inventory_ops.DEFAULT_LOAD_TIMEOUT,
+        metavar="SECONDS",
+        help="how long to wait for the final report, in seconds (default: %(default).0f); "
+        "the load goes on in the cloud when the wait gives up",
+    )
+
+    dlq = add("dlq", cmd_dlq, "list, redrive or purge the inventory's dead-letter queues")
+    dlq.description = (
+        "The inventory stack's dead-letter queues: failed load ranges and S3 events (load-dlq), "
+        "poison stream records and stream batches Lambda gave up on (stream-dlq). 'list' (the "
+        "default) shows each message without consuming it: it is received with a short "
+        "visibility timeout and made visible again at once (its receive count grows by one). "
+        "'redrive' sends each load-range back to the ranges queue and each load-event to the "
+        "load_inventory function, deleting a message only after its redrive succeeded, and "
+        "leaves the rest, saying why. 'purge --yes' empties both queues. Exit code 0 done, "
+        "1 when a redrive failed or the stack cannot be reached, 2 for bad usage."
+    )
+    dlq.usage = (
+        "orchestrate.py dlq [list|redrive|purge] inventory [--target {auto,local,aws}] "
+        "[--env ENV] [--json] [--limit N] [--yes]"
+    )
+    dlq.add_argument(
+        "words",
+        nargs="+",
+        metavar="[{list,redrive,purge}] inventory",
+        help="what to do: list (default), redrive or purge; then the stack",
+    )
+    dlq.add_argument("--json", action="store_true", help="list: print the messages as JSON")
+    dlq.add_argument(
+        "--limit",
+        type=_positive_int,
+        metavar="N",
+        default=1000,
+        help="list: at most this many messages per queue (default: %(default)s)",
+    )
+    dlq.add_argument("--yes", action="store_true", help="purge: confirm deleting every message")
 
     logs = add("logs", cmd_logs, "print logs: load_inventory, notify_low_stock, todo, todo-db...")
     logs.add_argument("name")

@@ -1,31 +1,45 @@
-// Inventory page: reads window.INVENTORY_CONFIG (from config.js, written at deploy time), loads
-// the inventory from the HTTP API and shows it grouped by store, low stock highlighted.
-// Plain browser JavaScript, no build step. Data is only ever put in the page as text
-// (textContent, new Option), never as HTML.
+// Inventory page: reads window.INVENTORY_CONFIG (from config.js, written at deploy time) and shows
+// the inventory from the HTTP API a page at a time, so it opens in about a second at any size:
+//   #/              the stores with their item and low-stock counts (GET /stores)
+//   #/store/NAME    one store's items, with a search by item-name prefix (GET /items/{store})
+//   #/low           the items low on stock in every store (GET /items?low_stock=true)
+// Each view asks for one page; "Show more" asks for the next. Nothing follows next_token to the
+// end. Plain browser JavaScript, no build step. Data is only ever put in the page as text
+// (textContent), never as HTML.
 "use strict";
 
 (function () {
   const PAGE_SIZE = 100;
-  const MAX_PAGES = 10000;
   const REQUEST_TIMEOUT_MS = 20000;
+  const SEARCH_DELAY_MS = 300;
   const DEFAULT_THRESHOLD = 5;
 
   const els = {
     body: document.body,
-    controls: document.getElementById("controls"),
-    filter: document.getElementById("store-filter"),
+    showStores: document.getElementById("show-stores"),
+    showLow: document.getElementById("show-low"),
     refresh: document.getElementById("refresh"),
     error: document.getElementById("error"),
+    title: document.getElementById("view-title"),
     summary: document.getElementById("summary"),
     legend: document.getElementById("legend"),
     legendText: document.getElementById("legend-text"),
+    search: document.getElementById("search"),
+    prefix: document.getElementById("prefix"),
     status: document.getElementById("status"),
     empty: document.getElementById("empty"),
     inventory: document.getElementById("inventory"),
+    more: document.getElementById("more"),
   };
 
   let config = null;
-  let loadSeq = 0;
+  // The view shown: {kind: "stores" | "store" | "low", store, prefix}, its rows so far and the
+  // token of its next page. `seq` makes a newer request win over an older one still running.
+  let view = null;
+  let seq = 0;
+  let searchTimer = null;
+  // Store counts seen in the stores list, for the heading of a store's page.
+  const knownStores = new Map();
 
   // ---------------------------------------------------------------- configuration
 
@@ -57,7 +71,7 @@
 
   async function getJson(path, params) {
     const where = config.apiUrl + path;
-    const url = params ? where + "?" + params.toString() : where;
+    const url = where + "?" + params.toString();
     const controller = new AbortController();
     const timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
     let response;
@@ -102,54 +116,59 @@
     return { where: where, body: body };
   }
 
+  function isCount(value) {
+    return typeof value === "number" && Number.isFinite(value);
+  }
+
   function toItem(raw, where) {
     const ok = raw && typeof raw === "object" && typeof raw.store === "string" &&
-      typeof raw.item === "string" && raw.count !== null && raw.count !== "" &&
-      Number.isFinite(Number(raw.count));
+      typeof raw.item === "string" && isCount(raw.count);
     if (!ok) {
       throw new ApiError("The inventory API at " + where + " answered with an unexpected item: " +
         JSON.stringify(raw).slice(0, 200));
     }
-    return { store: raw.store, item: raw.item, count: Number(raw.count) };
+    return { store: raw.store, item: raw.item, count: raw.count };
   }
 
-  // Follows next_token until the API says there is no more.
-  async function fetchAll(path) {
-    const items = [];
-    const seenTokens = new Set();
-    let token = null;
-    for (let page = 0; page < MAX_PAGES; page += 1) {
-      const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
-      if (token) params.set("next_token", token);
-      const answer = await getJson(path, params);
-      const body = answer.body;
-      if (!body || typeof body !== "object" || !Array.isArray(body.items)) {
-        throw new ApiError("The inventory API at " + answer.where + " answered without an " +
-          "\"items\" list.");
-      }
-      for (const raw of body.items) items.push(toItem(raw, answer.where));
-      token = body.next_token;
-      if (token === null || token === undefined || token === "") return items;
-      if (typeof token !== "string" || seenTokens.has(token)) {
-        throw new ApiError("The inventory API at " + answer.where + " answered with a bad " +
-          "next_token: " + JSON.stringify(token));
-      }
-      seenTokens.add(token);
+  function toStore(raw, where) {
+    const ok = raw && typeof raw === "object" && typeof raw.store === "string" &&
+      isCount(raw.items) && isCount(raw.low_items);
+    if (!ok) {
+      throw new ApiError("The inventory API at " + where + " answered with an unexpected store: " +
+        JSON.stringify(raw).slice(0, 200));
     }
-    throw new ApiError("The inventory API at " + config.apiUrl + path + " returned more than " +
-      MAX_PAGES + " pages.");
+    return { store: raw.store, items: raw.items, lowItems: raw.low_items };
+  }
+
+  // One page of a listing: {rows, token}. `field` is "stores" or "items".
+  async function fetchPage(path, query, token, field) {
+    const params = new URLSearchParams(query);
+    params.set("limit", String(PAGE_SIZE));
+    if (token) params.set("next_token", token);
+    const answer = await getJson(path, params);
+    const body = answer.body;
+    if (!body || typeof body !== "object" || !Array.isArray(body[field])) {
+      throw new ApiError("The inventory API at " + answer.where + " answered without a \"" +
+        field + "\" list.");
+    }
+    const convert = field === "stores" ? toStore : toItem;
+    const rows = body[field].map(function (raw) { return convert(raw, answer.where); });
+    const next = body.next_token;
+    if (next !== null && next !== undefined && (typeof next !== "string" || next === token)) {
+      throw new ApiError("The inventory API at " + answer.where + " answered with a bad " +
+        "next_token: " + JSON.stringify(next));
+    }
+    return { rows: rows, token: next || null };
+  }
+
+  function request(v, token) {
+    if (v.kind === "stores") return fetchPage("/stores", {}, token, "stores");
+    if (v.kind === "low") return fetchPage("/items", { low_stock: "true" }, token, "items");
+    const query = v.prefix ? { prefix: v.prefix } : {};
+    return fetchPage("/items/" + encodeURIComponent(v.store), query, token, "items");
   }
 
   // ---------------------------------------------------------------- rendering helpers
-
-  // Case-insensitive, then exact, so the order is stable and easy to reproduce in tests.
-  function compareNames(a, b) {
-    const la = a.toLowerCase();
-    const lb = b.toLowerCase();
-    if (la !== lb) return la < lb ? -1 : 1;
-    if (a !== b) return a < b ? -1 : 1;
-    return 0;
-  }
 
   function plural(n, one, many) {
     return n + " " + (n === 1 ? one : many);
@@ -173,73 +192,86 @@
     return count < config.threshold;
   }
 
-  function groupByStore(items) {
-    const groups = new Map();
-    for (const it of items) {
-      if (!groups.has(it.store)) groups.set(it.store, []);
-      groups.get(it.store).push(it);
-    }
-    const stores = Array.from(groups.keys()).sort(compareNames);
-    return stores.map(function (store) {
-      const rows = groups.get(store).slice().sort(function (a, b) {
-        return compareNames(a.item, b.item);
-      });
-      return { store: store, rows: rows };
-    });
+  function storeHref(store) {
+    return "#/store/" + encodeURIComponent(store);
   }
 
-  function renderRow(it) {
+  function lowBadge() {
+    return el("span", { className: "badge badge--low", text: "Low stock" });
+  }
+
+  function headRow(columns) {
+    return el("tr", null, columns.map(function (c) {
+      return el("th", { scope: "col", className: c[0], text: c[1] });
+    }));
+  }
+
+  function storeRow(s) {
+    const low = el("td", { className: "col-low" }, [
+      el("span", { className: "low-count", text: String(s.lowItems) }),
+    ]);
+    if (s.lowItems > 0) low.appendChild(lowBadge());
+    return el("tr", {
+      className: s.lowItems > 0 ? "store-row has-low" : "store-row",
+      dataset: { store: s.store, items: String(s.items), lowItems: String(s.lowItems) },
+    }, [
+      el("th", { className: "col-store", scope: "row" }, [
+        el("a", { className: "store-link", href: storeHref(s.store), text: s.store }),
+      ]),
+      el("td", { className: "col-count", text: String(s.items) }),
+      low,
+    ]);
+  }
+
+  function itemRow(it, withStore) {
     const low = isLow(it.count);
     const status = el("td", { className: "col-status" });
-    if (low) status.appendChild(el("span", { className: "badge badge--low", text: "Low stock" }));
-    return el("tr", {
-      className: low ? "item-row low-stock" : "item-row",
-      dataset: { store: it.store, item: it.item, count: String(it.count) },
-    }, [
-      el("td", { className: "col-store", text: it.store }),
+    if (low) status.appendChild(lowBadge());
+    const cells = [
       el("th", { className: "col-item", scope: "row", text: it.item }),
       el("td", { className: "col-count", text: String(it.count) }),
       status,
+    ];
+    if (withStore) {
+      cells.unshift(el("td", { className: "col-store" }, [
+        el("a", { className: "store-link", href: storeHref(it.store), text: it.store }),
+      ]));
+    }
+    return el("tr", {
+      className: low ? "item-row low-stock" : "item-row",
+      dataset: { store: it.store, item: it.item, count: String(it.count) },
+    }, cells);
+  }
+
+  function tableFor(v) {
+    if (v.kind === "stores") {
+      return el("table", { className: "items stores" }, [
+        el("caption", { className: "visually-hidden", text: "Stores" }),
+        el("thead", null, [headRow([
+          ["col-store", "Store"], ["col-count", "Items"], ["col-low", "Low stock"],
+        ])]),
+        el("tbody"),
+      ]);
+    }
+    const withStore = v.kind === "low";
+    const columns = [["col-item", "Item"], ["col-count", "Count"], ["col-status", "Status"]];
+    if (withStore) columns.unshift(["col-store", "Store"]);
+    const caption = withStore ? "Items low on stock in every store" : "Items in " + v.store;
+    return el("table", { className: withStore ? "items low-items" : "items" }, [
+      el("caption", { className: "visually-hidden", text: caption }),
+      el("thead", null, [headRow(columns)]),
+      el("tbody"),
     ]);
   }
 
-  function renderGroup(group, index) {
-    const lowCount = group.rows.filter(function (it) { return isLow(it.count); }).length;
-    const headingId = "store-heading-" + index;
-    const meta = plural(group.rows.length, "item", "items") +
-      (lowCount ? ", " + lowCount + " low on stock" : "");
-    const head = el("tr", null, [
-      el("th", { scope: "col", className: "col-store", text: "Store" }),
-      el("th", { scope: "col", className: "col-item", text: "Item" }),
-      el("th", { scope: "col", className: "col-count", text: "Count" }),
-      el("th", { scope: "col", className: "col-status", text: "Status" }),
-    ]);
-    return el("section", {
-      className: "store-group",
-      dataset: { store: group.store },
-      "aria-labelledby": headingId,
-    }, [
-      el("header", { className: "store-group__header" }, [
-        el("h2", { id: headingId, className: "store-group__name", text: group.store }),
-        el("p", { className: "store-group__meta", text: meta }),
-      ]),
-      el("div", { className: "table-wrap" }, [
-        el("table", { className: "items" }, [
-          el("caption", { className: "visually-hidden", text: "Items in " + group.store }),
-          el("thead", null, [head]),
-          el("tbody", null, group.rows.map(renderRow)),
-        ]),
-      ]),
-    ]);
-  }
-
-  function setStoreOptions(stores) {
-    const selected = els.filter.value;
-    const names = Array.from(new Set(stores)).sort(compareNames);
-    if (selected && names.indexOf(selected) === -1) names.push(selected);
-    while (els.filter.options.length > 1) els.filter.remove(1);
-    for (const name of names) els.filter.add(new Option(name, name));
-    els.filter.value = selected;
+  function appendRows(v, rows) {
+    const body = els.inventory.querySelector("tbody");
+    const make = v.kind === "stores" ? storeRow : function (it) {
+      return itemRow(it, v.kind === "low");
+    };
+    const fragment = document.createDocumentFragment();
+    for (const row of rows) fragment.appendChild(make(row));
+    body.appendChild(fragment);
   }
 
   // ---------------------------------------------------------------- page states
@@ -249,87 +281,209 @@
     const loading = state === "loading";
     els.inventory.setAttribute("aria-busy", loading ? "true" : "false");
     els.refresh.disabled = loading || state === "no-config";
-    els.filter.disabled = state === "no-config";
+    els.more.disabled = loading;
   }
 
   function showError(message) {
     els.error.textContent = message;
   }
 
-  function clearResults() {
-    els.inventory.replaceChildren();
-    els.summary.textContent = "";
-    els.legend.hidden = true;
-    els.empty.hidden = true;
-    els.empty.textContent = "";
+  function describe(err) {
+    return err instanceof ApiError ? err.message :
+      "Could not show the inventory: " + (err && err.message ? err.message : String(err));
   }
 
-  function render(items, store) {
-    const groups = groupByStore(items);
-    const lowCount = items.filter(function (it) { return isLow(it.count); }).length;
-    els.inventory.replaceChildren.apply(els.inventory, groups.map(renderGroup));
-    els.inventory.dataset.scope = store;
+  function titleFor(v) {
+    if (v.kind === "stores") return "Stores";
+    if (v.kind === "low") return "Low stock everywhere";
+    return v.store;
+  }
 
-    const where = store ? "in " + store : "in " + plural(groups.length, "store", "stores");
-    els.summary.textContent = plural(items.length, "item", "items") + " " + where + ", " +
-      lowCount + " low on stock";
+  function summaryFor(v) {
+    const n = v.rows.length;
+    const more = v.token ? " shown, more to load" : "";
+    if (v.kind === "stores") {
+      let items = 0;
+      let low = 0;
+      for (const s of v.rows) { items += s.items; low += s.lowItems; }
+      return plural(n, "store", "stores") + more + ": " + plural(items, "item", "items") +
+        ", " + low + " low on stock";
+    }
+    if (v.kind === "low") {
+      return plural(n, "item", "items") + " low on stock" + more;
+    }
+    const known = knownStores.get(v.store);
+    if (known && !v.prefix) {
+      return plural(known.items, "item", "items") + " in " + v.store + ", " + known.lowItems +
+        " low on stock" + (v.token ? "; " + n + " shown, more to load" : "");
+    }
+    const what = v.prefix ? " starting with \u201c" + v.prefix + "\u201d" : "";
+    return plural(n, "item", "items") + what + more;
+  }
+
+  function emptyFor(v) {
+    if (v.kind === "stores") {
+      return "No stores in the inventory yet. Upload a CSV file (store,item,count) to the " +
+        "upload bucket and refresh.";
+    }
+    if (v.kind === "low") return "No item is low on stock.";
+    if (v.prefix) return "No item of " + v.store + " starts with \u201c" + v.prefix + "\u201d.";
+    return "No items for store " + v.store + ".";
+  }
+
+  function showView(v) {
+    els.body.dataset.view = v.kind;
+    els.inventory.dataset.view = v.kind;
+    els.inventory.dataset.scope = v.kind === "store" ? v.store : "";
+    els.inventory.dataset.prefix = v.prefix || "";
+    els.title.textContent = titleFor(v);
+    els.search.hidden = v.kind !== "store";
     els.legendText.textContent = "means fewer than " + config.threshold + " left.";
     els.legend.hidden = false;
+    for (const link of [els.showStores, els.showLow]) link.removeAttribute("aria-current");
+    if (v.kind === "stores") els.showStores.setAttribute("aria-current", "page");
+    if (v.kind === "low") els.showLow.setAttribute("aria-current", "page");
+  }
 
-    if (items.length === 0) {
-      els.empty.textContent = store
-        ? "No items for store " + store + "."
-        : "No items in the inventory yet. Upload a CSV file (store,item,count) to the upload " +
-          "bucket and refresh.";
+  function renderAnswer(v) {
+    els.summary.textContent = summaryFor(v);
+    els.more.hidden = !v.token;
+    els.more.textContent = v.kind === "stores" ? "Show more stores" : "Show more items";
+    if (v.rows.length === 0) {
+      els.empty.textContent = emptyFor(v);
       els.empty.hidden = false;
     } else {
       els.empty.hidden = true;
       els.empty.textContent = "";
     }
-    setState(items.length === 0 ? "empty" : "ready");
+    els.status.textContent = "Updated at " + new Date().toLocaleTimeString() + ".";
+    setState(v.rows.length === 0 ? "empty" : "ready");
   }
 
-  async function load() {
-    if (!config) return;
-    const seq = ++loadSeq;
-    const store = els.filter.value;
-    setState("loading");
+  // First page of a view: replaces whatever was shown.
+  async function open(v) {
+    const mine = ++seq;
+    view = { kind: v.kind, store: v.store || "", prefix: v.prefix || "", rows: [], token: null };
+    showView(view);
     showError("");
-    els.status.textContent = store ? "Loading the inventory of " + store + "…" :
-      "Loading the inventory…";
+    els.more.hidden = true;
+    els.status.textContent = view.kind === "store" ? "Loading the items of " + view.store + "…" :
+      view.kind === "low" ? "Loading the items low on stock…" : "Loading the stores…";
+    setState("loading");
     try {
-      const path = store ? "/items/" + encodeURIComponent(store) : "/items";
-      const items = await fetchAll(path);
-      if (seq !== loadSeq) return; // a newer load has started; its answer wins
-      if (!store) setStoreOptions(items.map(function (it) { return it.store; }));
-      render(items, store);
-      els.status.textContent = "Updated at " + new Date().toLocaleTimeString() + ".";
+      const page = await request(view, null);
+      if (mine !== seq) return; // a newer request has started; its answer wins
+      view.rows = page.rows;
+      view.token = page.token;
+      if (view.kind === "stores") {
+        for (const s of page.rows) knownStores.set(s.store, s);
+      }
+      els.inventory.replaceChildren(el("div", { className: "table-wrap" }, [tableFor(view)]));
+      appendRows(view, page.rows);
+      renderAnswer(view);
     } catch (err) {
-      if (seq !== loadSeq) return;
-      clearResults();
-      els.inventory.dataset.scope = store;
-      showError(err instanceof ApiError ? err.message :
-        "Could not show the inventory: " + (err && err.message ? err.message : String(err)));
+      if (mine !== seq) return;
+      els.inventory.replaceChildren();
+      els.summary.textContent = "";
+      els.empty.hidden = true;
+      showError(describe(err));
       els.status.textContent = "";
       setState("error");
     }
   }
 
+  // The next page of the view shown: added below what is there.
+  async function more() {
+    if (!view || !view.token) return;
+    const mine = ++seq;
+    const v = view;
+    showError("");
+    els.status.textContent = "Loading more…";
+    setState("loading");
+    try {
+      const page = await request(v, v.token);
+      if (mine !== seq || v !== view) return;
+      v.rows = v.rows.concat(page.rows);
+      v.token = page.token;
+      if (v.kind === "stores") {
+        for (const s of page.rows) knownStores.set(s.store, s);
+      }
+      appendRows(v, page.rows);
+      renderAnswer(v);
+    } catch (err) {
+      if (mine !== seq) return;
+      // What is shown stays; the button stays, so the user can try again.
+      showError(describe(err));
+      els.status.textContent = "";
+      setState("error");
+    }
+  }
+
+  // ---------------------------------------------------------------- navigation
+
+  function viewFromHash() {
+    const hash = window.location.hash || "";
+    if (hash === "#/low") return { kind: "low" };
+    if (hash.startsWith("#/store/")) {
+      let store = "";
+      try {
+        store = decodeURIComponent(hash.slice("#/store/".length));
+      } catch (_err) {
+        store = "";
+      }
+      if (store) return { kind: "store", store: store, prefix: "" };
+    }
+    return { kind: "stores" };
+  }
+
+  function openFromHash(event) {
+    clearTimeout(searchTimer);
+    const v = viewFromHash();
+    els.prefix.value = "";
+    if (event) {
+      // A new view starts at its top, and keyboard and screen-reader users land on its title.
+      window.scrollTo(0, 0);
+      els.title.focus({ preventScroll: true });
+    }
+    open(v);
+  }
+
+  function onSearchInput() {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(function () {
+      if (!view || view.kind !== "store") return;
+      const prefix = els.prefix.value;
+      if (prefix === view.prefix) return;
+      open({ kind: "store", store: view.store, prefix: prefix });
+    }, SEARCH_DELAY_MS);
+  }
+
   // ---------------------------------------------------------------- start
 
   function start() {
-    els.controls.addEventListener("submit", function (event) { event.preventDefault(); });
+    els.search.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearTimeout(searchTimer);
+      if (view && view.kind === "store") {
+        open({ kind: "store", store: view.store, prefix: els.prefix.value });
+      }
+    });
     config = readConfig();
     if (!config) {
       setState("no-config");
+      els.more.hidden = true;
       showError("This site has no configuration: config.js is missing or has no apiUrl, so the " +
         "page does not know where the inventory API is. Deploy the stack again (Terraform " +
         "writes config.js next to index.html).");
       return;
     }
-    els.filter.addEventListener("change", load);
-    els.refresh.addEventListener("click", load);
-    load();
+    window.addEventListener("hashchange", openFromHash);
+    els.prefix.addEventListener("input", onSearchInput);
+    els.refresh.addEventListener("click", function () {
+      if (view) open({ kind: view.kind, store: view.store, prefix: view.prefix });
+    });
+    els.more.addEventListener("click", more);
+    openFromHash(null);
   }
 
   start();

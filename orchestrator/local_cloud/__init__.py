@@ -9,9 +9,12 @@ Besides moto's AWS APIs, the server answers:
 - ``/_local/health``, ``/_local/sns/messages`` (GET, ``?topic_arn=``; DELETE clears),
   ``/_local/lambda/invocations``.
 
-Lambda functions run from their real zip in warm worker processes (``lambda_runtime``), for the
-Invoke API, S3 notifications (asynchronous), DynamoDB stream mappings (synchronous, per write)
-and the HTTP APIs; their logs go to ``/aws/lambda/<name>`` as on AWS.
+Lambda functions run from their real zip in warm worker processes (``lambda_runtime``), with
+their timeout and memory size enforced, for the Invoke API, asynchronous invocations (S3
+notifications, InvocationType=Event: retries, event invoke config destinations, reserved
+concurrency; ``lambda_async``), DynamoDB stream and SQS event source mappings (background
+pollers, batches, retries, on-failure destinations; ``event_sources``) and the HTTP APIs; their
+logs go to ``/aws/lambda/<name>`` as on AWS.
 The default account has Learner Lab's ``LabRole`` (``lab_role``), and tags die with their
 resource (``deleted_resource_tags``).
 """

@@ -12,7 +12,7 @@ from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 
-from orchestrator.local_cloud.monkeypatch import replace
+from orchestrator.local_cloud.monkeypatch import add, replace
 
 
 class ResourceNotFound(JsonRESTError):
@@ -78,9 +78,9 @@ def install(store: TagStore) -> None:
         return json.dumps({"Tags": store.tags(_existing_target_arn(self))})
 
     replace(ApplicationAutoScalingResponse, "register_scalable_target", register_scalable_target)
-    replace(ApplicationAutoScalingResponse, "tag_resource", tag_resource)
-    replace(ApplicationAutoScalingResponse, "untag_resource", untag_resource)
-    replace(ApplicationAutoScalingResponse, "list_tags_for_resource", list_tags_for_resource)
+    add(ApplicationAutoScalingResponse, "tag_resource", tag_resource)
+    add(ApplicationAutoScalingResponse, "untag_resource", untag_resource)
+    add(ApplicationAutoScalingResponse, "list_tags_for_resource", list_tags_for_resource)
     replace(ApplicationAutoscalingBackend, "deregister_scalable_target", deregister_scalable_target)
 
 

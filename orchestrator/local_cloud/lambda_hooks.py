@@ -17,7 +17,7 @@ _LOG_RESULT_BYTES = 4096  # AWS returns the last 4 KB of the log with LogType=Ta
 
 
 def install(runtime: LambdaRuntime) -> None:
-    from moto.awslambda.models import LambdaBackend, LambdaFunction
+    from moto.awslambda.models import EventInvokeConfig, LambdaBackend, LambdaFunction
 
     def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
         """moto's single entry point for running a function's code."""
@@ -50,9 +50,30 @@ def install(runtime: LambdaRuntime) -> None:
         original_delete(self, function_name, qualifier)
         runtime.discard_function(self.account_id, self.region_name, name)
 
+    def put_function_event_invoke_config(
+        self: Any, function_name: str, config: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Put replaces the configuration (moto appends, and Get kept returning the first)."""
+        function = self.get_function(function_name)
+        event_config = EventInvokeConfig(function.function_arn, function.last_modified, config)
+        function.event_invoke_config = [event_config]
+        return event_config.response()  # type: ignore[no-any-return]
+
+    def update_function_event_invoke_config(
+        self: Any, function_name: str, config: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Update changes only the settings it is given, as on AWS."""
+        function = self.get_function(function_name)
+        current = function.event_invoke_config[0].config if function.event_invoke_config else {}
+        return put_function_event_invoke_config(self, function_name, {**current, **config})
+
     replace(LambdaFunction, "_invoke_lambda", _invoke_lambda)
     replace(LambdaFunction, "invoke", invoke)
     replace(LambdaBackend, "delete_function", delete_function)
+    replace(LambdaBackend, "put_function_event_invoke_config", put_function_event_invoke_config)
+    replace(
+        LambdaBackend, "update_function_event_invoke_config", update_function_event_invoke_config
+    )
 
 
 def _header(headers: Any, name: str) -> str | None:

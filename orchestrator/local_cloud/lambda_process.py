@@ -17,6 +17,7 @@ from orchestrator.local_cloud.lambda_worker import END_MARKER
 
 WORKER_SCRIPT = Path(__file__).resolve().with_name("lambda_worker.py")
 INIT_TIMEOUT_SECONDS = 10.0  # Lambda's own limit for the init phase
+MEMORY_POLL_SECONDS = 0.05  # how often a running invocation's RSS is compared with its limit
 _READ_SIZE = 65536
 
 
@@ -24,10 +25,11 @@ _READ_SIZE = 65536
 class WorkerAnswer:
     """What came back from one phase (init or an invocation) of a worker."""
 
-    outcome: str  # "ok" | "timeout" | "exited"
+    outcome: str  # "ok" | "timeout" | "exited" | "out_of_memory"
     message: dict[str, Any] | None
     log_lines: list[str] = field(default_factory=list)
     exit_status: int | None = None
+    rss_mb: int | None = None  # the resident size that got an out-of-memory worker killed
 
 
 class WorkerProcess:
@@ -62,7 +64,10 @@ class WorkerProcess:
     def wait_ready(self) -> WorkerAnswer:
         return self._collect("init", time.monotonic() + INIT_TIMEOUT_SECONDS)
 
-    def invoke(self, request: dict[str, Any], timeout_seconds: float) -> WorkerAnswer:
+    def invoke(
+        self, request: dict[str, Any], timeout_seconds: float, memory_mb: int | None = None
+    ) -> WorkerAnswer:
+        """Run one invocation; killed at the timeout, or when its RSS exceeds ``memory_mb``."""
         deadline = time.monotonic() + timeout_seconds
         stdin = self._process.stdin
         assert stdin is not None
@@ -72,7 +77,7 @@ class WorkerProcess:
         except BrokenPipeError:
             return WorkerAnswer("exited", None, self._drain_logs(), self._exit_status())
         self.invocations += 1
-        return self._collect(request["request_id"], deadline)
+        return self._collect(request["request_id"], deadline, memory_mb)
 
     def kill(self) -> None:
         if self.alive:
@@ -97,10 +102,11 @@ class WorkerProcess:
 
     # -- reading both channels without threads --------------------------------------------
 
-    def _collect(self, label: str, deadline: float) -> WorkerAnswer:
+    def _collect(self, label: str, deadline: float, memory_mb: int | None = None) -> WorkerAnswer:
         marker = END_MARKER + label.encode() + b"\x00\n"
         message: dict[str, Any] | None = None
         log_lines: list[str] | None = None
+        next_memory_check = 0.0
         while True:
             if message is None and b"\n" in self._answers:
                 line, self._answers = self._answers.split(b"\n", 1)
@@ -114,10 +120,20 @@ class WorkerProcess:
                 # The process is gone: whatever it logged is all there will be.
                 lines = (log_lines or []) + self._drain_logs()
                 return WorkerAnswer("exited", message, lines, self._exit_status())
+            if memory_mb is not None and message is None and time.monotonic() >= next_memory_check:
+                next_memory_check = time.monotonic() + MEMORY_POLL_SECONDS
+                rss_mb = self.rss_mb()
+                if rss_mb is not None and rss_mb > memory_mb:
+                    # Lambda's sandbox is a cgroup with that much memory: the runtime is killed.
+                    self.kill_for_timeout()
+                    lines = (log_lines or []) + self._drain_logs()
+                    return WorkerAnswer("out_of_memory", None, lines, rss_mb=rss_mb)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.kill_for_timeout()
                 return WorkerAnswer("timeout", None, (log_lines or []) + self._drain_logs())
+            if memory_mb is not None:
+                remaining = min(remaining, MEMORY_POLL_SECONDS)
             self._read_available(remaining)
 
     def _exit_status(self) -> int | None:
@@ -125,6 +141,17 @@ class WorkerProcess:
             return self._process.wait(timeout=1)
         except subprocess.TimeoutExpired:
             return None
+
+    def rss_mb(self) -> int | None:
+        """The worker's resident set size (VmRSS) in MB, or None once it is gone."""
+        try:
+            with open(f"/proc/{self._process.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) // 1024
+        except (OSError, ValueError):
+            return None
+        return None
 
     def kill_for_timeout(self) -> None:
         if self.alive:

@@ -15,20 +15,21 @@ import time
 import uuid
 import zipfile
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from orchestrator.local_cloud import lambda_logs
+from orchestrator.local_cloud.lambda_async import AsyncInvoker
 from orchestrator.local_cloud.lambda_code import CodeCache, code_hash
 from orchestrator.local_cloud.lambda_process import WorkerAnswer, WorkerProcess
 
 log = logging.getLogger("local_cloud.lambda")
 
 MAX_IDLE_WORKERS_PER_FUNCTION = 2
-ASYNC_RETRY_DELAYS_SECONDS = (1.0, 2.0)  # AWS waits 1 and 2 minutes; locally, seconds
+ASYNC_POOL_SIZE = 8  # asynchronous invocations running at once, all functions together
 _PASSED_OS_ENV = ("PATH", "HOME", "LANG", "SSL_CERT_FILE")
 _RECORD_SIZE = 1000
 
@@ -87,7 +88,7 @@ class InvocationResult:
     request_id: str
     payload: str  # JSON text: the handler's result, or AWS's error shape
     errored: bool
-    status: str  # "ok" | "error" | "timeout" | "crashed"
+    status: str  # "ok" | "error" | "timeout" | "crashed" | "out_of_memory"
     duration_ms: float
     cold_start: bool
     log_lines: list[str] = field(default_factory=list)
@@ -107,7 +108,8 @@ class LambdaRuntime:
         self._idle: dict[str, list[_Worker]] = {}
         self._current: dict[str, FunctionSpec] = {}
         self._live: set[WorkerProcess] = set()
-        self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
+        self._async = AsyncInvoker(self.invoke, ASYNC_POOL_SIZE)
+        self._shutdown_hooks: list[Callable[[], None]] = []
         self._record: deque[dict[str, Any]] = deque(maxlen=_RECORD_SIZE)
         self._closed = False
 
@@ -141,47 +143,44 @@ class LambdaRuntime:
                 "invoked_function_arn": spec.arn,
             },
             spec.timeout_seconds,
+            spec.memory_mb,
         )
         duration_ms = (time.perf_counter() - started) * 1000
         result = _result_from_answer(spec, request_id, answer, duration_ms, init_ms is not None)
-        max_rss = (answer.message or {}).get("max_rss_mb")
+        max_rss = (answer.message or {}).get("max_rss_mb") or answer.rss_mb
         lines = init_lines + [(start_ms, lambda_logs.start_line(request_id, spec.version))]
         end_ms = lambda_logs.now_ms()
         lines += [(end_ms, line) for line in answer.log_lines]
         if result.status == "timeout":
             lines.append((end_ms, lambda_logs.timeout_line(request_id, spec.timeout_seconds)))
-        status = {"timeout": "timeout", "crashed": "error"}.get(result.status)
+        status = {
+            "timeout": "timeout",
+            "crashed": "error",
+            # AWS's REPORT line ends "Status: error\tError Type: Runtime.OutOfMemory"
+            "out_of_memory": "error\tError Type: Runtime.OutOfMemory",
+        }.get(result.status)
         lines += _closing_lines(spec, request_id, result, init_ms, max_rss, status)
         self._log(spec, lines, worker.process.log_stream_name, result)
         self._release(spec, worker)
         return self._finish(spec, request_id, trigger, result)
 
     def invoke_async(self, function: Any, event_json: str, trigger: str) -> None:
-        """Queue an asynchronous invocation (S3 notifications, InvocationType=Event)."""
+        """Queue an asynchronous invocation (S3 notifications, InvocationType=Event).
+
+        Retries, event age, destinations and concurrency follow the function's configuration
+        (see ``lambda_async``).
+        """
         if self._closed:
             return
-        retries = _max_async_retries(function)
-        self._async.submit(self._run_async, function, event_json, trigger, retries)
+        self._async.submit(function, event_json, trigger)
 
-    def _run_async(self, function: Any, event_json: str, trigger: str, retries: int) -> None:
-        for attempt in range(retries + 1):
-            if self._closed:
-                return
-            try:
-                result = self.invoke(function, event_json, trigger)
-            except Exception:
-                log.exception("asynchronous invocation of %s failed", function.function_name)
-                return
-            if not result.errored:
-                return
-            log.warning(
-                "asynchronous invocation of %s failed (attempt %d of %d)",
-                function.function_name,
-                attempt + 1,
-                retries + 1,
-            )
-            if attempt < retries:
-                time.sleep(ASYNC_RETRY_DELAYS_SECONDS[min(attempt, 1)])
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def on_shutdown(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` when the server stops (event source pollers stop there)."""
+        self._shutdown_hooks.append(hook)
 
     # -- workers --------------------------------------------------------------------------
 
@@ -305,7 +304,9 @@ class LambdaRuntime:
             self._closed = True
             live = list(self._live)
             self._idle.clear()
-        self._async.shutdown(wait=False, cancel_futures=True)
+        for hook in self._shutdown_hooks:
+            hook()
+        self._async.shutdown()
         for process in live:
             process.kill()
 
@@ -374,14 +375,6 @@ def _unsupported_reason(spec: FunctionSpec) -> str | None:
     return None
 
 
-def _max_async_retries(function: Any) -> int:
-    for config in getattr(function, "event_invoke_config", []) or []:
-        value = getattr(config, "config", {}).get("MaximumRetryAttempts")
-        if value is not None:
-            return int(value)
-    return 2
-
-
 def _failed(
     request_id: str, error: dict[str, Any], status: str, cold: bool = False
 ) -> InvocationResult:
@@ -398,6 +391,15 @@ def _result_from_answer(
     if answer.outcome == "ok":
         return InvocationResult(
             request_id, json.dumps(message["error"]), True, "error", duration_ms, cold
+        )
+    if answer.outcome == "out_of_memory":
+        error = {
+            "errorType": "Runtime.OutOfMemory",
+            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
+            "signal: killed",
+        }
+        return InvocationResult(
+            request_id, json.dumps(error), True, "out_of_memory", duration_ms, cold
         )
     if answer.outcome == "timeout":
         error = {

@@ -1,21 +1,20 @@
-"""The HTTP API handler (payload format 2.0) on moto: routes, pagination, 400s and 404s."""
+"""The HTTP API handler (payload format 2.0) on moto: GET /items and GET /items/{store},
+pagination, 400s and 404s. The routes on the summary table and the low-stock index are in
+test_read_api_routes.py."""
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
 
 from app_inventory import aws_clients
-from app_inventory.get_inventory_api import handler
-from app_inventory.items_pagination import encode_token
+from app_inventory.items_pagination import ALL_ITEMS, encode_token
 from tests.conftest import load_event
 
+from .api_events import call, items_request, store_request
 from .conftest import FakeLambdaContext, InventoryStack
 
 SAMPLE_ROWS = [
@@ -25,30 +24,6 @@ SAMPLE_ROWS = [
     ("Madrid", "Jamon", 5),
     ("Madrid", "Manchego", 2),
 ]
-
-
-def items_request(**query: str) -> dict[str, Any]:
-    event = copy.deepcopy(load_event("apigw_http_get_items"))
-    event["queryStringParameters"] = query or None
-    event["rawQueryString"] = "&".join(f"{k}={quote(v)}" for k, v in query.items())
-    return event
-
-
-def store_request(store: str, **query: str) -> dict[str, Any]:
-    event = copy.deepcopy(load_event("apigw_http_get_store_items"))
-    raw_path = f"/items/{quote(store)}"
-    event["rawPath"] = raw_path
-    event["requestContext"]["http"]["path"] = raw_path
-    event["pathParameters"] = {"store": store}
-    event["queryStringParameters"] = query or None
-    event["rawQueryString"] = "&".join(f"{k}={quote(v)}" for k, v in query.items())
-    return event
-
-
-def call(event: dict[str, Any], context: FakeLambdaContext) -> tuple[int, Any]:
-    response = handler(event, context)
-    assert "Access-Control-Allow-Origin" not in response.get("headers", {}), "CORS is the API's"
-    return response["statusCode"], json.loads(response["body"])
 
 
 @pytest.fixture
@@ -208,7 +183,7 @@ def test_a_start_key_dynamodb_refuses_is_a_400_not_a_500(
         raise ClientError(error, "Scan")  # type: ignore[arg-type]
 
     monkeypatch.setattr(aws_clients.inventory_table(), "scan", refuse)
-    token = encode_token({"store": "Berlin", "item": "Milk"})
+    token = encode_token({"store": "Berlin", "item": "Milk"}, ALL_ITEMS)
     assert token is not None
     # WHEN used
     # THEN the caller gets a 400 with a reason
@@ -219,7 +194,13 @@ def test_a_start_key_dynamodb_refuses_is_a_400_not_a_500(
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("GET", "/stores"), ("GET", "/items/Berlin/extra"), ("POST", "/items")]
+    ("method", "path"),
+    [
+        ("GET", "/shops"),
+        ("GET", "/items/Berlin/extra"),
+        ("POST", "/items"),
+        ("GET", "/stores/Berlin"),
+    ],
 )
 def test_unknown_route_is_a_404(
     stack: InventoryStack, lambda_context: FakeLambdaContext, method: str, path: str
@@ -231,4 +212,6 @@ def test_unknown_route_is_a_404(
     event["routeKey"] = "$default"
     status, body = call(event, lambda_context)
     assert status == 404
-    assert body["message"].startswith("Not found")
+    assert body["message"] == (
+        "Not found: the API serves GET /stores, GET /items and GET /items/{store}"
+    )

@@ -2,58 +2,48 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from app_inventory import aws_clients
-from app_inventory.stock_alerts import LowStockAlert, PoisonRecord, low_stock_alert
+from app_inventory.stock_alerts import LowStockAlert, low_stock_alert
+from app_inventory.stock_changes import EventName, StockChange
 
 
-def image(count: object) -> dict[str, object]:
-    return {"store": "Berlin", "item": "Milk", "count": count}
+def change(event_name: EventName, old: int | None, new: int | None) -> StockChange:
+    return StockChange(
+        event_id="e1",
+        sequence="1".zfill(40),
+        event_name=event_name,
+        store="Berlin",
+        item="Milk",
+        old_count=old,
+        new_count=new,
+    )
 
 
 @pytest.mark.parametrize(
     ("event_name", "old", "new", "alerts"),
     [
-        ("INSERT", None, Decimal(4), True),
-        ("INSERT", None, Decimal(5), False),
-        ("MODIFY", Decimal(5), Decimal(4), True),
-        ("MODIFY", Decimal(100), Decimal(0), True),
-        ("MODIFY", Decimal(4), Decimal(3), False),
-        ("MODIFY", Decimal(4), Decimal(5), False),
-        ("MODIFY", Decimal(6), Decimal(5), False),
-        ("REMOVE", Decimal(1), None, False),
+        ("INSERT", None, 4, True),
+        ("INSERT", None, 5, False),
+        ("MODIFY", 5, 4, True),
+        ("MODIFY", 100, 0, True),
+        ("MODIFY", 4, 3, False),
+        ("MODIFY", 4, 5, False),
+        ("MODIFY", 6, 5, False),
+        ("REMOVE", 1, None, False),
     ],
 )
 def test_alert_only_on_a_crossing_below(
-    event_name: str, old: Decimal | None, new: Decimal | None, alerts: bool
+    event_name: EventName, old: int | None, new: int | None, alerts: bool
 ) -> None:
-    old_image = image(old) if old is not None else {}
-    new_image = image(new) if new is not None else {}
-    alert = low_stock_alert(event_name, old_image, new_image, threshold=5)
+    alert = low_stock_alert(change(event_name, old, new), threshold=5)
     assert (alert is not None) == alerts
 
 
-@pytest.mark.parametrize(
-    ("event_name", "old_image", "new_image", "reason"),
-    [
-        ("INSERT", {}, {"store": "Berlin", "item": "Milk"}, "count is missing"),
-        ("INSERT", {}, image("3"), "not a number"),
-        ("INSERT", {}, image(True), "not a number"),
-        ("INSERT", {}, image(Decimal("2.5")), "not a whole number"),
-        ("INSERT", {}, {"item": "Milk", "count": Decimal(1)}, "lacks a store and item"),
-        ("MODIFY", {}, image(Decimal(1)), "without OldImage"),
-        ("MODIFY", {"store": "Berlin", "item": "Milk"}, image(Decimal(1)), "OldImage count"),
-        ("UPSERT", {}, image(Decimal(1)), "unexpected event name"),
-    ],
-)
-def test_unreadable_records_are_poison(
-    event_name: str, old_image: dict[str, object], new_image: dict[str, object], reason: str
-) -> None:
-    with pytest.raises(PoisonRecord, match=reason):
-        low_stock_alert(event_name, old_image, new_image, threshold=5)
+def test_the_alert_names_store_item_count_and_threshold() -> None:
+    alert = low_stock_alert(change("MODIFY", 12, 3), threshold=5)
+    assert alert == LowStockAlert(store="Berlin", item="Milk", count=3, threshold=5)
 
 
 def test_subject_is_ascii_single_line_and_short_as_sns_requires() -> None:

@@ -1,4 +1,5 @@
-"""Small HTTP servers for the page-behaviour tests: the website files, and an API stand-in.
+"""Small HTTP servers for the page tests: the website files, and the API (a model of its
+contract, or the real handler).
 
 Both bind to 127.0.0.1 on a free port in 4650-4659 and run in a daemon thread; the context
 managers always shut them down.
@@ -14,19 +15,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socketserver import BaseServer, ThreadingMixIn
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlencode
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from tests.conftest import REPO_ROOT
+from tests.inventory_api_tables import store_summaries
 
 WEB_DIR = REPO_ROOT / "app_inventory" / "web"
-RECORDINGS = Path(__file__).resolve().parent / "recordings" / "inventory_api.json"
 PORTS = range(4650, 4660)
 HOST = "127.0.0.1"
 # Served under a path prefix, as the local cloud serves a website bucket: relative URLs must hold.
@@ -102,35 +103,35 @@ def serve_website(root: Path, config: dict[str, Any] | None) -> Iterator[str]:
         yield f"http://{HOST}:{server.server_address[1]}/{SITE_PREFIX}/"
 
 
-# ---------------------------------------------------------------- the API stand-in
+# ---------------------------------------------------------------- the API stand-ins
 
 
-def load_recording(name: str) -> list[dict[str, Any]]:
-    """The exchanges of one scenario in recordings/inventory_api.json."""
-    scenarios = json.loads(RECORDINGS.read_text(encoding="utf-8"))
-    return scenarios[name]["exchanges"]
+Row = tuple[str, str, int]
+Exchange = tuple[str, dict[str, str]]
+CORS = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Methods", "GET, OPTIONS"),
+    ("Access-Control-Allow-Headers", "content-type"),
+]
 
 
-@dataclass
-class RecordedApi:
-    """A WSGI app answering GET requests from recorded exchanges, with CORS like the real API.
+class _CountingApi:
+    """What both stand-ins share: CORS like the real API, a log of requests, an optional delay.
 
-    It matches on the decoded path and the query parameters; anything else gets API Gateway's
-    404. ``requests`` keeps what the page asked for, so tests can check pagination and encoding.
+    ``requests`` keeps (decoded path, query) of every GET, so tests can count them and check
+    pagination and encoding.
     """
 
-    exchanges: list[dict[str, Any]]
-    delay_s: float = 0.0
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.requests: list[Exchange] = []
+        self.delay_s = 0.0
+
+    def answer(self, path: str, raw_path: str, query: dict[str, str]) -> tuple[int, Any]:
+        raise NotImplementedError
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        cors = [
-            ("Access-Control-Allow-Origin", "*"),
-            ("Access-Control-Allow-Methods", "GET, OPTIONS"),
-            ("Access-Control-Allow-Headers", "content-type"),
-        ]
         if environ["REQUEST_METHOD"] == "OPTIONS":
-            start_response("204 No Content", cors)
+            start_response("204 No Content", CORS)
             return [b""]
         # wsgiref decodes the path as latin-1; the browser sent UTF-8.
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
@@ -138,18 +139,130 @@ class RecordedApi:
         self.requests.append((path, query))
         if self.delay_s:
             time.sleep(self.delay_s)
-        status, body = 404, {"message": "Not Found"}
-        for exchange in self.exchanges:
-            request = exchange["request"]
-            if request["path"] == path and request.get("query", {}) == query:
-                status, body = exchange["response"]["status"], exchange["response"]["body"]
-                break
+        status, body = self.answer(path, quote(path, safe="/!*'()~"), query)
         payload = json.dumps(body).encode("utf-8")
         start_response(
             f"{status} {HTTPStatus(status).phrase}",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(payload))), *cors],
+            [("Content-Type", "application/json"), ("Content-Length", str(len(payload))), *CORS],
         )
         return [payload]
+
+    def paths(self) -> list[str]:
+        return [path for path, _ in self.requests]
+
+
+class ModelApi(_CountingApi):
+    """The read API's contract over a list of rows, for page-behaviour tests.
+
+    Stores come in name order with their counts (``stores`` overrides the summary), a store's
+    items in item order, low items by store; pages of ``limit`` with opaque tokens. ``fail``
+    maps a path to the (status, body) it answers instead, on the page ``fail_on_page`` (0: the
+    first page) and after.
+    """
+
+    def __init__(
+        self,
+        rows: list[Row],
+        threshold: int = 5,
+        stores: dict[str, tuple[int, int]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.rows = rows
+        self.threshold = threshold
+        self.stores = stores
+        self.fail: dict[str, tuple[int, Any]] = {}
+        self.fail_on_page = 0
+
+    def answer(self, path: str, raw_path: str, query: dict[str, str]) -> tuple[int, Any]:
+        token = query.get("next_token", "")
+        if path in self.fail and (token or self.fail_on_page == 0):
+            return self.fail[path]
+        limit = int(query.get("limit", "50"))
+        if path == "/stores":
+            summary = self.stores or store_summaries(self.rows, self.threshold)
+            listing: list[dict[str, Any]] = [
+                {"store": store, "items": items, "low_items": low}
+                for store, (items, low) in sorted(summary.items())
+            ]
+            return 200, self._page("stores", listing, limit, token, "stores")
+        if path == "/items" and query.get("low_stock") == "true":
+            low = sorted(row for row in self.rows if row[2] < self.threshold)
+            return 200, self._page("low", self._items(low), limit, token, "items")
+        if path.startswith("/items/") and path.count("/") == 2:
+            store, prefix = path.removeprefix("/items/"), query.get("prefix", "")
+            rows = sorted(r for r in self.rows if r[0] == store and r[1].startswith(prefix))
+            return 200, self._page(f"{store}|{prefix}", self._items(rows), limit, token, "items")
+        if path == "/items":
+            return 200, self._page("all", self._items(self.rows), limit, token, "items")
+        return 404, {"message": "Not Found"}
+
+    @staticmethod
+    def _items(rows: list[Row]) -> list[dict[str, Any]]:
+        return [{"store": store, "item": item, "count": count} for store, item, count in rows]
+
+    @staticmethod
+    def _page(
+        listing: str, rows: list[dict[str, Any]], limit: int, token: str, field: str
+    ) -> dict[str, Any]:
+        start = 0
+        if token:
+            name, _, offset = token.rpartition("@")
+            if name != listing:
+                return {"message": "next_token belongs to another listing"}
+            start = int(offset)
+        end = start + limit
+        next_token = f"{listing}@{end}" if end < len(rows) else None
+        return {field: rows[start:end], "next_token": next_token}
+
+
+@dataclass(frozen=True)
+class _LambdaContext:
+    function_name: str = "inventory-get-inventory-api"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = (
+        "arn:aws:lambda:us-east-1:123456789012:function:inventory-get-inventory-api"
+    )
+    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+class HandlerApi(_CountingApi):
+    """The real ``get_inventory_api.handler`` behind HTTP, as API Gateway calls it (payload
+    format 2.0): the page talks to the code that is deployed, on whatever DynamoDB the
+    environment names (``AWS_ENDPOINT_URL``, ``TABLE_NAME``...)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self.handler_seconds: list[float] = []
+
+    def answer(self, path: str, raw_path: str, query: dict[str, str]) -> tuple[int, Any]:
+        from app_inventory.get_inventory_api import handler
+
+        event = {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": raw_path,
+            "rawQueryString": urlencode(query),
+            "headers": {"accept": "application/json"},
+            "queryStringParameters": query or None,
+            "requestContext": {
+                "http": {"method": "GET", "path": raw_path, "sourceIp": HOST},
+                "requestId": f"test-{len(self.requests)}",
+                "routeKey": "$default",
+                "stage": "$default",
+            },
+            "isBase64Encoded": False,
+        }
+        # One invocation at a time, as one Lambda sandbox runs them.
+        with self._lock:
+            started = time.perf_counter()
+            response = handler(event, _LambdaContext())
+            self.handler_seconds.append(time.perf_counter() - started)
+        return response["statusCode"], json.loads(response["body"])
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -162,7 +275,7 @@ class _QuietWSGI(WSGIRequestHandler):
 
 
 @contextmanager
-def serve_api(api: RecordedApi) -> Iterator[str]:
+def serve_api(api: Callable[..., list[bytes]]) -> Iterator[str]:
     """Serve ``api``; yield its base URL (no trailing slash), like the API's invoke URL."""
     server = _bind_in_range(
         lambda port: make_server(

@@ -1,10 +1,12 @@
 """The inventory web page in a real headless Chromium, served by small local servers.
 
-These are page-behaviour tests: the API here is a stand-in answering from recorded exchanges in
-the shape of get_inventory_api (``recordings/inventory_api.json``), with CORS, on another origin
-than the site. They cover how the page follows ``next_token``, groups, sorts, highlights,
-filters, escapes and reports errors. The end-to-end test on the local cloud runs the same
-assertions (``assert_inventory_page``) against the real deployed API and website.
+These are page-behaviour tests: the API here is a model of get_inventory_api's contract
+(``servers.ModelApi``: the stores summary, one store's items with a prefix, the low-stock
+listing, pages with opaque tokens), with CORS, on another origin than the site. They cover how
+the page asks for one page at a time, marks low stock, searches, escapes and reports errors.
+test_inventory_page_at_scale.py drives the real handler on a million items; the end-to-end test
+on the local cloud runs the same assertions (``assert_inventory_page``) against the deployed
+API and website.
 """
 
 from __future__ import annotations
@@ -19,19 +21,15 @@ import pytest
 
 from tests.browser.inventory_page import (
     assert_inventory_page,
+    assert_items_shown,
     assert_store_filter,
+    assert_stores_shown,
+    open_store,
     read_page,
-    select_store,
     wait_until_settled,
 )
-from tests.browser.servers import (
-    WEB_DIR,
-    RecordedApi,
-    closed_port,
-    load_recording,
-    serve_api,
-    serve_website,
-)
+from tests.browser.servers import WEB_DIR, ModelApi, closed_port, serve_api, serve_website
+from tests.inventory_api_tables import store_summaries
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -60,6 +58,9 @@ MADRID = [
     ("Madrid", "Wine", 5),
 ]
 TWO_STORES = BERLIN + MADRID
+# 250 stores of 3 items, and one store of 250 items: more than a page (100) of each.
+MANY_STORES = [(f"Shop {n:03d}", f"item {i}", (n + i) % 9) for n in range(250) for i in range(3)]
+BIG_STORE = [("Hamburg", f"item {i:03d}", i % 12) for i in range(250)]
 
 Site = Callable[..., str]
 
@@ -68,12 +69,12 @@ Site = Callable[..., str]
 def site(tmp_path: Path) -> Iterator[Site]:
     """``site(api, threshold=5)``: serve the page with a config.js pointing at ``api``.
 
-    ``api`` is a RecordedApi, a URL string (e.g. a closed port), or None for no config.js.
+    ``api`` is a ModelApi, a URL string (e.g. a closed port), or None for no config.js.
     """
     with ExitStack() as stack:
         count = 0
 
-        def make(api: RecordedApi | str | None, threshold: Any = 5, **extra: Any) -> str:
+        def make(api: ModelApi | str | None, threshold: Any = 5, **extra: Any) -> str:
             nonlocal count
             count += 1
             root = tmp_path / f"site{count}"
@@ -86,10 +87,6 @@ def site(tmp_path: Path) -> Iterator[Site]:
         yield make
 
 
-def recorded(scenario: str) -> RecordedApi:
-    return RecordedApi(load_recording(scenario))
-
-
 def assert_nothing_scrolls_sideways(page: Page) -> None:
     overflow = page.evaluate(
         """() => [document.documentElement, ...document.querySelectorAll(".table-wrap")]
@@ -98,84 +95,165 @@ def assert_nothing_scrolls_sideways(page: Page) -> None:
     assert max(overflow) <= 0, f"content scrolls sideways by {overflow}px"
 
 
-# ---------------------------------------------------------------- the inventory
+def show_more(page: Page) -> None:
+    page.get_by_role("button", name="Show more").click()
+    wait_until_settled(page)
 
 
-def test_shows_every_page_grouped_by_store_with_low_stock_marked(
+# ---------------------------------------------------------------- the stores
+
+
+def test_opens_on_the_stores_with_their_counts_in_one_request(
     browser_page: Page, site: Site
 ) -> None:
-    # GIVEN an API that answers 17 items over three pages, in scan order
-    api = recorded("two_stores_paginated")
-    url = site(api)
-    # WHEN the page opens THEN it shows all of them, grouped, sorted, low stock marked
-    assert_inventory_page(browser_page, url, TWO_STORES, threshold=5)
-    # AND it followed next_token to the end, encoding the token
-    assert [query.get("next_token") for path, query in api.requests if path == "/items"] == [
-        None,
-        "tok-1",
-        "eyJzdG9yZSI6ICJCZXJsaW4iLCAiaXRlbSI6ICJUZWEifQ+/=",
-    ]
-    assert all(query["limit"] == "100" for _, query in api.requests)
-    assert read_page(browser_page).summary == "17 items in 2 stores, 7 low on stock"
+    # GIVEN two stores
+    api = ModelApi(TWO_STORES)
+    # WHEN the page opens THEN it lists them with their item and low-stock counts
+    assert_inventory_page(browser_page, site(api), TWO_STORES, threshold=5)
+    assert read_page(browser_page).store_rows() == {"Berlin": (9, 4), "Madrid": (8, 3)}
+    assert read_page(browser_page).summary == "2 stores: 17 items, 7 low on stock"
+    # AND it asked for one page of stores, nothing else
+    assert api.requests == [("/stores", {"limit": "100"})]
+
+
+def test_stores_come_a_page_at_a_time_on_demand(browser_page: Page, site: Site) -> None:
+    # GIVEN 250 stores
+    api = ModelApi(MANY_STORES)
+    browser_page.goto(site(api))
+    wait_until_settled(browser_page, view="stores")
+    # THEN the first page of 100 is shown, with a button for more, after one request
+    snap = read_page(browser_page)
+    assert len(snap.stores) == 100 and snap.more
+    assert snap.summary.startswith("100 stores shown, more to load: 300 items")
+    assert api.paths() == ["/stores"]
+    # WHEN more is asked for twice THEN the next pages are added, and then no more is offered
+    show_more(browser_page)
+    assert len(read_page(browser_page).stores) == 200
+    show_more(browser_page)
+    snap = read_page(browser_page)
+    assert_stores_shown(snap, store_summaries(MANY_STORES, 5))
+    assert not snap.more
+    assert [q.get("next_token") for _, q in api.requests] == [None, "stores@100", "stores@200"]
+
+
+def test_empty_inventory_says_so(browser_page: Page, site: Site) -> None:
+    assert_inventory_page(browser_page, site(ModelApi([])), [], threshold=5)
+    message = browser_page.locator("#empty")
+    assert message.is_visible()
+    assert "No stores in the inventory yet" in message.inner_text()
+
+
+# ---------------------------------------------------------------- one store
+
+
+def test_a_store_shows_its_items_with_low_stock_marked(browser_page: Page, site: Site) -> None:
+    api = ModelApi(TWO_STORES)
+    assert_inventory_page(browser_page, site(api), TWO_STORES, threshold=5)
+    assert_store_filter(browser_page, "Madrid", TWO_STORES, threshold=5)
+    assert read_page(browser_page).summary == "8 items in Madrid, 3 low on stock"
+    assert api.requests[-1] == ("/items/Madrid", {"limit": "100"})
+    assert browser_page.url.endswith("#/store/Madrid")
+    # back to the stores with the browser's back button
+    browser_page.go_back()
+    assert wait_until_settled(browser_page, view="stores") == "ready"
+    assert read_page(browser_page).store_rows() == {"Berlin": (9, 4), "Madrid": (8, 3)}
+
+
+def test_a_big_store_comes_a_page_at_a_time(browser_page: Page, site: Site) -> None:
+    api = ModelApi(BIG_STORE)
+    browser_page.goto(site(api) + "#/store/Hamburg")
+    wait_until_settled(browser_page, view="store", scope="Hamburg")
+    assert_items_shown(read_page(browser_page), BIG_STORE[:100], 5, with_store=False)
+    assert api.paths() == ["/items/Hamburg"]
+    show_more(browser_page)
+    show_more(browser_page)
+    snap = read_page(browser_page)
+    assert_items_shown(snap, BIG_STORE, 5, with_store=False)
+    assert not snap.more
+    assert len(api.requests) == 3
 
 
 def test_low_stock_follows_the_configured_threshold(browser_page: Page, site: Site) -> None:
-    url = site(recorded("two_stores_paginated"), threshold=3)
-    assert_inventory_page(browser_page, url, TWO_STORES, threshold=3)
+    url = site(ModelApi(TWO_STORES, threshold=3), threshold=3)
+    browser_page.goto(url + "#/store/Berlin")
+    wait_until_settled(browser_page, view="store", scope="Berlin")
+    assert_items_shown(read_page(browser_page), BERLIN, threshold=3, with_store=False)
+    assert "fewer than 3 left" in browser_page.locator("#legend").inner_text()
 
 
-def test_api_url_with_trailing_slash_still_works(browser_page: Page, site: Site) -> None:
-    api = recorded("two_stores_paginated")
-    with serve_api(api) as api_url:
-        url = site(api_url + "/")
-        assert_inventory_page(browser_page, url, TWO_STORES, threshold=5)
-    assert {path for path, _ in api.requests} == {"/items"}
+def test_search_by_prefix_waits_for_the_typing_to_stop(browser_page: Page, site: Site) -> None:
+    # GIVEN Berlin open
+    api = ModelApi(TWO_STORES)
+    browser_page.goto(site(api) + "#/store/Berlin")
+    wait_until_settled(browser_page, view="store", scope="Berlin")
+    # WHEN "Br" is typed in the search field, one key every 50 ms
+    search = browser_page.get_by_label("Item name starts with")
+    search.press_sequentially("Br", delay=50)
+    wait_until_settled(browser_page, view="store", scope="Berlin", prefix="Br")
+    # THEN one request asks for the prefix, and only the matching items are shown
+    assert api.requests[1:] == [("/items/Berlin", {"prefix": "Br", "limit": "100"})]
+    snap = read_page(browser_page)
+    assert_items_shown(snap, [("Berlin", "Bread", 0)], 5, with_store=False)
+    assert snap.summary == "1 item starting with \u201cBr\u201d"
+    # WHEN nothing matches THEN it says so
+    search.fill("Zz")
+    wait_until_settled(browser_page, view="store", prefix="Zz")
+    assert read_page(browser_page).empty == "No item of Berlin starts with \u201cZz\u201d."
+    # WHEN the field is emptied THEN the whole store is back
+    search.fill("")
+    wait_until_settled(browser_page, view="store", prefix="")
+    assert_items_shown(read_page(browser_page), BERLIN, 5, with_store=False)
+    assert api.requests[-1] == ("/items/Berlin", {"limit": "100"})
 
 
-def test_store_filter_asks_for_one_store_and_shows_only_it(browser_page: Page, site: Site) -> None:
-    api = recorded("two_stores_paginated")
-    url = site(api)
-    assert_inventory_page(browser_page, url, TWO_STORES, threshold=5)
-
-    assert_store_filter(browser_page, "Madrid", TWO_STORES, threshold=5)
-    assert_store_filter(browser_page, "Berlin", TWO_STORES, threshold=5)
-    # the store query is paginated too
-    assert [q.get("next_token") for p, q in api.requests if p == "/items/Berlin"] == [None, "b-1"]
-
-    # back to all stores
-    assert select_store(browser_page, None) == "ready"
-    assert len(browser_page.locator("tr[data-item]").all()) == len(TWO_STORES)
-    # the filter keeps offering every store
-    assert read_page(browser_page).options == ["All stores", "Berlin", "Madrid"]
+# ---------------------------------------------------------------- low stock everywhere
 
 
-def test_names_are_encoded_escaped_and_sorted_case_insensitively(
+def test_low_stock_everywhere_lists_the_low_items_of_every_store(
     browser_page: Page, site: Site
 ) -> None:
-    api = recorded("special_names")
-    url = site(api)
+    api = ModelApi(TWO_STORES + BIG_STORE)
+    assert_inventory_page(browser_page, site(api), TWO_STORES + BIG_STORE, threshold=5)
+    browser_page.get_by_role("link", name="Low stock everywhere").click()
+    wait_until_settled(browser_page, view="low")
+    assert api.requests[-1] == ("/items", {"low_stock": "true", "limit": "100"})
+    low = sorted(row for row in TWO_STORES + BIG_STORE if row[2] < 5)
+    snap = read_page(browser_page)
+    assert_items_shown(snap, low[:100], 5, with_store=True)
+    assert snap.more and snap.title == "Low stock everywhere"
+    show_more(browser_page)
+    assert_items_shown(read_page(browser_page), low, 5, with_store=True)
+    # a store's name leads to that store
+    browser_page.locator("tr[data-item]").first.get_by_role("link").click()
+    wait_until_settled(browser_page, view="store", scope="Berlin")
+
+
+# ---------------------------------------------------------------- names, refresh, loading
+
+
+def test_names_are_encoded_and_shown_as_text(browser_page: Page, site: Site) -> None:
     rows = [
         ("São Paulo", "Zucchini", 9),
         ("São Paulo", "apples", 3),
-        ("São Paulo", "Bananas", 6),
         ("Köln & Co <b>", '<img src=x onerror="window.__injected=1">', 1),
         ("Köln & Co <b>", "Tea \"Earl Grey\" & 'Lemon'", 10),
+        ("A/B #1 ?x=1", "Tea", 1),
     ]
-    assert_inventory_page(browser_page, url, rows, threshold=5)
-    items = browser_page.locator('section[data-store="São Paulo"] tr[data-item]')
-    assert [row.get_attribute("data-item") for row in items.all()] == [
-        "apples",
-        "Bananas",
-        "Zucchini",
-    ]
+    api = ModelApi(rows)
+    assert_inventory_page(browser_page, site(api), rows, threshold=5)
+    assert_store_filter(browser_page, "Köln & Co <b>", rows, threshold=5)
     # data is text, never markup
     assert browser_page.locator("#inventory img, #inventory b").count() == 0
     assert browser_page.evaluate("() => window.__injected") is None
     assert browser_page.get_by_text('<img src=x onerror="window.__injected=1">').is_visible()
-
+    browser_page.go_back()
+    wait_until_settled(browser_page, view="stores")
     assert_store_filter(browser_page, "São Paulo", rows, threshold=5)
-    assert_store_filter(browser_page, "Köln & Co <b>", rows, threshold=5)
     assert ("/items/São Paulo", {"limit": "100"}) in api.requests
+    browser_page.go_back()
+    wait_until_settled(browser_page, view="stores")
+    open_store(browser_page, "A/B #1 ?x=1")
+    assert urlsplit(browser_page.url).fragment == "/store/A%2FB%20%231%20%3Fx%3D1"
     # a long unbreakable name wraps inside its column, on a desktop and on a phone
     assert_nothing_scrolls_sideways(browser_page)
     browser_page.set_viewport_size({"width": 360, "height": 740})
@@ -183,27 +261,19 @@ def test_names_are_encoded_escaped_and_sorted_case_insensitively(
 
 
 def test_refresh_shows_the_new_inventory(browser_page: Page, site: Site) -> None:
-    api = recorded("two_stores_paginated")
-    url = site(api)
-    assert_inventory_page(browser_page, url, TWO_STORES, threshold=5)
-
-    api.exchanges = load_recording("restocked")
+    api = ModelApi(TWO_STORES)
+    assert_inventory_page(browser_page, site(api), TWO_STORES, threshold=5)
+    api.rows = [("Berlin", "Apples", 12), ("Berlin", "Bananas", 30), ("Madrid", "Saffron", 1)]
     browser_page.get_by_role("button", name="Refresh").click()
-    wait_until_settled(browser_page, scope="")
-    shown = [
-        (row.get_attribute("data-store"), row.get_attribute("data-item"))
-        for row in browser_page.locator("tr[data-item]").all()
-    ]
-    assert shown == [("Berlin", "Apples"), ("Berlin", "Bananas"), ("Madrid", "Saffron")]
-    assert browser_page.locator("tr.low-stock").count() == 1
-    assert read_page(browser_page).summary == "3 items in 2 stores, 1 low on stock"
+    wait_until_settled(browser_page, view="stores")
+    assert read_page(browser_page).store_rows() == {"Berlin": (2, 0), "Madrid": (1, 1)}
+    assert read_page(browser_page).summary == "2 stores: 3 items, 1 low on stock"
 
 
 def test_loading_state_while_the_api_is_slow(browser_page: Page, site: Site) -> None:
-    api = recorded("two_stores_paginated")
+    api = ModelApi(TWO_STORES)
     api.delay_s = 0.6
-    url = site(api)
-    browser_page.goto(url)
+    browser_page.goto(site(api))
     browser_page.wait_for_function("() => document.body.dataset.state === 'loading'")
     assert browser_page.locator("#refresh").is_disabled()
     assert browser_page.locator("#inventory").get_attribute("aria-busy") == "true"
@@ -213,68 +283,67 @@ def test_loading_state_while_the_api_is_slow(browser_page: Page, site: Site) -> 
     assert browser_page.locator("#inventory").get_attribute("aria-busy") == "false"
 
 
-def test_empty_inventory_says_so(browser_page: Page, site: Site) -> None:
-    url = site(recorded("empty"))
-    assert_inventory_page(browser_page, url, [], threshold=5)
-    message = browser_page.locator("#empty")
-    assert message.is_visible()
-    assert "No items" in message.inner_text()
-    assert read_page(browser_page).summary == "0 items in 0 stores, 0 low on stock"
-
-
 # ---------------------------------------------------------------- failures
 
 
 def test_api_error_answer_is_shown_in_an_alert(browser_page: Page, site: Site) -> None:
-    api = recorded("server_error")
+    api = ModelApi(TWO_STORES)
+    api.fail["/stores"] = (500, {"message": "Internal Server Error"})
     with serve_api(api) as api_url:
-        url = site(api_url)
-        browser_page.goto(url)
+        browser_page.goto(site(api_url))
         assert wait_until_settled(browser_page) == "error"
     alert = browser_page.get_by_role("alert")
     assert alert.is_visible()
     text = alert.inner_text()
-    assert f"The inventory API at {api_url}/items answered with an error" in text
+    assert f"The inventory API at {api_url}/stores answered with an error" in text
     assert "HTTP 500" in text
     assert "Internal Server Error" in text
-    assert browser_page.locator("tr[data-item]").count() == 0
+    assert browser_page.locator("tr[data-items]").count() == 0
 
 
-def test_error_on_a_later_page_shows_no_partial_inventory(browser_page: Page, site: Site) -> None:
-    url = site(recorded("fails_on_second_page"))
-    browser_page.goto(url)
+def test_an_error_on_a_later_page_keeps_what_is_shown_and_can_be_retried(
+    browser_page: Page, site: Site
+) -> None:
+    api = ModelApi(MANY_STORES)
+    api.fail["/stores"] = (400, {"message": "next_token is not valid"})
+    api.fail_on_page = 1
+    browser_page.goto(site(api))
+    assert wait_until_settled(browser_page) == "ready"
+    browser_page.get_by_role("button", name="Show more stores").click()
     assert wait_until_settled(browser_page) == "error"
     text = browser_page.get_by_role("alert").inner_text()
-    assert "HTTP 400" in text
-    assert "next_token is not valid" in text
-    assert browser_page.locator("tr[data-item]").count() == 0
-    assert read_page(browser_page).summary == ""
+    assert "HTTP 400" in text and "next_token is not valid" in text
+    assert browser_page.locator("tr[data-items]").count() == 100
+    # the API recovers; the same button loads the page
+    api.fail.clear()
+    show_more(browser_page)
+    assert read_page(browser_page).error == ""
+    assert browser_page.locator("tr[data-items]").count() == 200
 
 
 def test_unreachable_api_is_shown_in_an_alert(browser_page: Page, site: Site) -> None:
     with closed_port() as port:
         api_url = f"http://127.0.0.1:{port}"
-        url = site(api_url)
-        browser_page.goto(url)
+        browser_page.goto(site(api_url))
         assert wait_until_settled(browser_page) == "error"
     alert = browser_page.get_by_role("alert")
     assert alert.is_visible()
-    assert alert.inner_text().startswith(f"Could not reach the inventory API at {api_url}/items: ")
+    assert alert.inner_text().startswith(f"Could not reach the inventory API at {api_url}/stores: ")
     # the user can try again
     assert browser_page.locator("#refresh").is_enabled()
 
 
 def test_recovers_after_the_api_comes_back(browser_page: Page, site: Site) -> None:
-    api = recorded("server_error")
-    url = site(api)
-    browser_page.goto(url)
+    api = ModelApi(TWO_STORES)
+    api.fail["/stores"] = (500, {"message": "Internal Server Error"})
+    browser_page.goto(site(api))
     assert wait_until_settled(browser_page) == "error"
-    api.exchanges = load_recording("two_stores_paginated")
+    api.fail.clear()
     browser_page.get_by_role("button", name="Refresh").click()
     assert wait_until_settled(browser_page) == "ready"
     assert read_page(browser_page).error == ""
     assert not browser_page.locator("#error").is_visible()
-    assert browser_page.locator("tr[data-item]").count() == len(TWO_STORES)
+    assert browser_page.locator("tr[data-items]").count() == 2
 
 
 @pytest.mark.parametrize("config", [None, {"lowStockThreshold": 5}], ids=["no-file", "no-apiUrl"])
@@ -298,15 +367,18 @@ def test_layout_fits_desktop_and_phone_and_uses_no_outside_resource(
 ) -> None:
     requested: list[str] = []
     browser_page.on("request", lambda request: requested.append(request.url))
-    url = site(recorded("two_stores_paginated"))
+    url = site(ModelApi(TWO_STORES))
     assert_inventory_page(browser_page, url, TWO_STORES, threshold=5)
-    browser_page.screenshot(path=str(tmp_path / "inventory-desktop.png"), full_page=True)
-    # two store cards side by side on a desktop
-    boxes = [s.bounding_box() for s in browser_page.locator("section[data-store]").all()]
-    assert boxes[0] and boxes[1] and boxes[0]["y"] == boxes[1]["y"]
+    browser_page.screenshot(path=str(tmp_path / "stores-desktop.png"), full_page=True)
+    assert_store_filter(browser_page, "Berlin", TWO_STORES, threshold=5)
+    browser_page.screenshot(path=str(tmp_path / "store-desktop.png"), full_page=True)
 
     browser_page.set_viewport_size({"width": 360, "height": 740})
-    browser_page.screenshot(path=str(tmp_path / "inventory-phone.png"), full_page=True)
+    browser_page.screenshot(path=str(tmp_path / "store-phone.png"), full_page=True)
+    assert_nothing_scrolls_sideways(browser_page)
+    browser_page.get_by_role("link", name="Low stock everywhere").click()
+    wait_until_settled(browser_page, view="low")
+    browser_page.screenshot(path=str(tmp_path / "low-phone.png"), full_page=True)
     assert_nothing_scrolls_sideways(browser_page)
 
     hosts = {urlsplit(u).hostname for u in requested}

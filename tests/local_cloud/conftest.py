@@ -75,7 +75,9 @@ def role_arn(aws: Callable[[str], Any]) -> str:
 def make_function(aws: Callable[[str], Any], role_arn: str) -> Callable[..., str]:
     """Create a function from the test handlers; returns its name (unique per call)."""
 
-    def create(handler: str, timeout: int = 10, env: dict[str, str] | None = None) -> str:
+    def create(
+        handler: str, timeout: int = 10, env: dict[str, str] | None = None, memory: int = 256
+    ) -> str:
         name = f"{handler.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
         aws("lambda").create_function(
             FunctionName=name,
@@ -84,7 +86,7 @@ def make_function(aws: Callable[[str], Any], role_arn: str) -> Callable[..., str
             Handler=f"handlers.{handler}",
             Code={"ZipFile": handlers_zip()},
             Timeout=timeout,
-            MemorySize=256,
+            MemorySize=memory,
             Environment={"Variables": env or {}},
         )
         return name

@@ -76,6 +76,62 @@ def stream_to_sns(event, context):
     return {"batchItemFailures": failures}
 
 
+def stream_batches(event, context):
+    """DynamoDB stream: publish what each invocation saw; poison items raise, items named
+    fail-once-* are reported in batchItemFailures the first time (S3 marker in MARKER_BUCKET)."""
+    records = event["Records"]
+    seen = [
+        {
+            "item": r["dynamodb"]["Keys"]["item"]["S"],
+            "count": r["dynamodb"].get("NewImage", {}).get("count", {}).get("N"),
+            "seq": r["dynamodb"]["SequenceNumber"],
+            "event": r["eventName"],
+        }
+        for r in records
+    ]
+    boto3.client("sns").publish(
+        TopicArn=os.environ["TOPIC_ARN"],
+        Message=json.dumps({"request_id": context.aws_request_id, "records": seen}),
+    )
+    if any(r["item"].startswith("poison") for r in seen):
+        raise ValueError("poison record in the batch")
+    failures = []
+    s3 = boto3.client("s3")
+    for r in seen:
+        if r["item"].startswith("fail-once"):
+            try:
+                s3.head_object(Bucket=os.environ["MARKER_BUCKET"], Key=r["item"])
+            except Exception:
+                s3.put_object(Bucket=os.environ["MARKER_BUCKET"], Key=r["item"], Body=b"1")
+                failures.append({"itemIdentifier": r["seq"]})
+    return {"batchItemFailures": failures}
+
+
+def sqs_worker(event, context):
+    """SQS: publish each message with the time it ran; bodies 'always-fail' raise."""
+    started = time.time()
+    time.sleep(float(os.environ.get("WORK_SECONDS", "0.2")))
+    for record in event["Records"]:
+        if record["body"] == "always-fail":
+            raise RuntimeError("this message always fails")
+    boto3.client("sns").publish(
+        TopicArn=os.environ["TOPIC_ARN"],
+        Message=json.dumps(
+            {"records": event["Records"], "started": started, "ended": time.time()}
+        ),
+    )
+    return {"batchItemFailures": []}
+
+
+def hog(event, context):
+    """Allocate memory in 16 MB steps until told to stop (or killed)."""
+    chunks = []
+    for _ in range(event.get("steps", 64)):
+        chunks.append(b"x" * (16 * 1024 * 1024))
+        time.sleep(0.02)
+    return {"allocated_mb": 16 * len(chunks)}
+
+
 def http_api(event, context):
     """HTTP API (payload format 2.0): echo what the gateway sent."""
     path = event["rawPath"]

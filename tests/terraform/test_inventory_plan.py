@@ -24,6 +24,8 @@ from tests.terraform.tf_helpers import Plan, Stack, TerraformFailed
 M = "module.inventory"
 FUNCTIONS = {
     "load_inventory": "app_inventory.load_inventory.handler",
+    "load_inventory_range": "app_inventory.load_inventory_range.handler",
+    "load_range_failed": "app_inventory.load_range_failed.handler",
     "notify_low_stock": "app_inventory.notify_low_stock.handler",
     "get_inventory_api": "app_inventory.get_inventory_api.handler",
 }
@@ -102,11 +104,35 @@ def test_table_is_on_demand_keyed_by_store_and_item_with_a_stream(plan: Plan) ->
     assert table["billing_mode"] == "PAY_PER_REQUEST"
     assert table["hash_key"] == "store"
     assert table["range_key"] == "item"
-    assert {(a["name"], a["type"]) for a in table["attribute"]} == {("store", "S"), ("item", "S")}
+    assert {(a["name"], a["type"]) for a in table["attribute"]} == {
+        ("store", "S"),
+        ("item", "S"),
+        ("low_stock", "S"),
+    }
     assert table["stream_enabled"] is True
     assert table["stream_view_type"] == "NEW_AND_OLD_IMAGES"
     assert table["server_side_encryption"][0]["enabled"] is True
     assert table["point_in_time_recovery"][0]["enabled"] is False
+
+
+def test_low_stock_index_is_keyed_by_the_sparse_mark_and_the_store(plan: Plan) -> None:
+    [index] = plan.one("aws_dynamodb_table", "this")["global_secondary_index"]
+
+    assert (index["name"], index["hash_key"], index["range_key"]) == (
+        "low-stock",
+        "low_stock",
+        "store",
+    )
+    assert index["projection_type"] == "ALL"
+
+
+def test_loads_and_alerts_tables_expire_their_items(plan: Plan) -> None:
+    for name, ttl_attribute in (("loads", "expires_at"), ("idempotency", "expiration")):
+        table = plan.one("aws_dynamodb_table", name)
+        assert table["billing_mode"] == "PAY_PER_REQUEST"
+        assert table["ttl"] == [{"attribute_name": ttl_attribute, "enabled": True}]
+        assert table["server_side_encryption"][0]["enabled"] is True
+    assert plan.one("aws_dynamodb_table", "stores")["hash_key"] == "store"
 
 
 def test_point_in_time_recovery_follows_its_variable(lab_plan: Plan) -> None:
@@ -128,11 +154,53 @@ def test_three_functions_share_one_package_on_python_3_12(plan: Plan, lambda_zip
         assert function["source_code_hash"] == package_hash
 
 
-def test_loader_has_512_mb_and_60_seconds(plan: Plan) -> None:
-    loader = plan.one("aws_lambda_function", "this", "load_inventory")
+def test_planner_has_room_for_big_files_and_workers_a_short_timeout(plan: Plan) -> None:
+    planner = plan.one("aws_lambda_function", "this", "load_inventory")
+    worker = plan.one("aws_lambda_function", "this", "load_inventory_range")
 
-    assert loader["memory_size"] == 512
-    assert loader["timeout"] == 60
+    assert (planner["memory_size"], planner["timeout"]) == (2048, 900)
+    assert (worker["memory_size"], worker["timeout"]) == (512, 120)
+
+
+def test_ranges_queue_retries_three_times_then_records_the_failure(plan: Plan) -> None:
+    ranges = plan.one("aws_sqs_queue", "load_ranges")
+    mapping = plan.one("aws_lambda_event_source_mapping", "load_ranges")
+
+    assert ranges["visibility_timeout_seconds"] == 6 * 120
+    assert ranges["sqs_managed_sse_enabled"] is True
+    assert mapping["batch_size"] == 1
+    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+    assert mapping["scaling_config"] == [{"maximum_concurrency": 10}]
+
+
+def test_dead_letter_queues_are_encrypted_and_keep_messages_14_days(plan: Plan) -> None:
+    for name in ("load_failures", "load_dlq", "stream_dlq"):
+        queue = plan.one("aws_sqs_queue", name)
+        assert queue["sqs_managed_sse_enabled"] is True
+        assert queue["message_retention_seconds"] == 14 * 24 * 3600
+
+
+def test_failed_s3_events_and_stream_batches_have_an_on_failure_destination(plan: Plan) -> None:
+    invoke_config = plan.one("aws_lambda_function_event_invoke_config", "load_inventory")
+    stream = plan.one("aws_lambda_event_source_mapping", "notify_low_stock")
+
+    assert invoke_config["maximum_retry_attempts"] == 2
+    assert len(invoke_config["destination_config"][0]["on_failure"]) == 1
+    assert len(stream["destination_config"][0]["on_failure"]) == 1
+    assert stream["bisect_batch_on_function_error"] is True
+    assert stream["function_response_types"] == ["ReportBatchItemFailures"]
+
+
+def test_alarms_watch_every_function_both_dead_letter_queues_and_the_stream(plan: Plan) -> None:
+    alarms = plan.of_type("aws_cloudwatch_metric_alarm")
+    metrics = {(a["namespace"], a["metric_name"]) for a in alarms.values()}
+
+    for key in FUNCTIONS:
+        assert f'{M}.aws_cloudwatch_metric_alarm.function["{key}-errors"]' in alarms
+        assert f'{M}.aws_cloudwatch_metric_alarm.function["{key}-throttles"]' in alarms
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in metrics
+    assert ("AWS/Lambda", "IteratorAge") in metrics
+    assert len(plan.of_type("aws_sns_topic_subscription")) == 1  # alerts only: no alarm_email
 
 
 def test_other_functions_are_smaller_and_quicker(plan: Plan) -> None:
@@ -143,7 +211,7 @@ def test_other_functions_are_smaller_and_quicker(plan: Plan) -> None:
 
 
 def test_functions_get_table_threshold_and_powertools_settings(plan: Plan) -> None:
-    for key in ("load_inventory", "get_inventory_api"):
+    for key in ("get_inventory_api",):
         variables = plan.one("aws_lambda_function", "this", key)["environment"][0]["variables"]
         assert variables["TABLE_NAME"] == "inventory-plantest-items"
         assert variables["LOW_STOCK_THRESHOLD"] == "7"
@@ -245,6 +313,7 @@ def test_http_api_routes_both_reads_to_the_api_function(plan: Plan) -> None:
     assert integration["integration_type"] == "AWS_PROXY"
     assert integration["payload_format_version"] == "2.0"
     assert {route["route_key"] for route in routes.values()} == {
+        "GET /stores",
         "GET /items",
         "GET /items/{store}",
     }

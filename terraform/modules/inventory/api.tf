@@ -1,5 +1,5 @@
 ################################################################################
-# HTTP API: GET /items and GET /items/{store} to the API function
+# HTTP API: GET /stores, GET /items and GET /items/{store} to the API function
 ################################################################################
 
 resource "aws_apigatewayv2_api" "this" {
@@ -26,7 +26,7 @@ resource "aws_apigatewayv2_integration" "this" {
 }
 
 resource "aws_apigatewayv2_route" "this" {
-  for_each = toset(["GET /items", "GET /items/{store}"])
+  for_each = toset(["GET /stores", "GET /items", "GET /items/{store}"])
 
   api_id    = aws_apigatewayv2_api.this.id
   route_key = each.key

@@ -12,7 +12,7 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 ################################################################################
-# Functions: one package, three handlers
+# Functions: one package, five handlers
 ################################################################################
 
 resource "aws_lambda_function" "this" {
@@ -44,12 +44,19 @@ resource "aws_lambda_event_source_mapping" "notify_low_stock" {
   event_source_arn  = aws_dynamodb_table.this.stream_arn
   function_name     = aws_lambda_function.this["notify_low_stock"].arn
   starting_position = "LATEST"
-  batch_size        = 100
+  batch_size        = var.stream_batch_size
 
-  function_response_types        = ["ReportBatchItemFailures"]
-  bisect_batch_on_function_error = true
-  maximum_retry_attempts         = 3
-  maximum_record_age_in_seconds  = 3600
+  maximum_batching_window_in_seconds = var.stream_batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error     = true
+  maximum_retry_attempts             = 3
+  maximum_record_age_in_seconds      = 3600
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.stream_dlq.arn
+    }
+  }
 
   tags = var.tags
 

@@ -9,7 +9,7 @@ output "website_bucket_name" {
 }
 
 output "api_endpoint" {
-  description = "Base URL of the HTTP API (append /items or /items/{store})."
+  description = "Base URL of the HTTP API (append /stores, /items or /items/{store})."
   value       = aws_apigatewayv2_api.this.api_endpoint
 }
 
@@ -49,7 +49,7 @@ output "topic_arn" {
 }
 
 output "function_names" {
-  description = "Lambda function names by role: load_inventory, notify_low_stock, get_inventory_api."
+  description = "Lambda function names by role: load_inventory, load_inventory_range, load_range_failed, notify_low_stock, get_inventory_api."
   value       = { for key, function in aws_lambda_function.this : key => function.function_name }
 }
 
@@ -66,4 +66,49 @@ output "api_log_group_name" {
 output "uses_lab_role" {
   description = "Whether the functions run with the given lab role instead of roles created by the module."
   value       = !local.create_roles
+}
+
+output "stores_table_name" {
+  description = "Name of the DynamoDB table of per-store counts (kept from the stream)."
+  value       = aws_dynamodb_table.stores.name
+}
+
+output "loads_table_name" {
+  description = "Name of the DynamoDB table that tracks loads in progress."
+  value       = aws_dynamodb_table.loads.name
+}
+
+output "ranges_queue_url" {
+  description = "URL of the SQS queue of ranges waiting for a worker."
+  value       = aws_sqs_queue.load_ranges.url
+}
+
+output "load_failures_queue_url" {
+  description = "URL of the SQS queue of failed ranges and planner events being recorded."
+  value       = aws_sqs_queue.load_failures.url
+}
+
+output "load_dlq_url" {
+  description = "URL of the load dead-letter queue (failed ranges and uploads, redrivable)."
+  value       = aws_sqs_queue.load_dlq.url
+}
+
+output "load_dlq_arn" {
+  description = "ARN of the load dead-letter queue."
+  value       = aws_sqs_queue.load_dlq.arn
+}
+
+output "stream_dlq_url" {
+  description = "URL of the stream dead-letter queue (poison records, exhausted stream batches)."
+  value       = aws_sqs_queue.stream_dlq.url
+}
+
+output "stream_dlq_arn" {
+  description = "ARN of the stream dead-letter queue."
+  value       = aws_sqs_queue.stream_dlq.arn
+}
+
+output "alarms_topic_arn" {
+  description = "ARN of the SNS topic the alarms publish to."
+  value       = aws_sns_topic.alarms.arn
 }

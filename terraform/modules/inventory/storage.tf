@@ -114,12 +114,91 @@ resource "aws_dynamodb_table" "this" {
     type = "S"
   }
 
+  # Set by the loader only on items below the threshold: the index holds just those.
+  attribute {
+    name = "low_stock"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = local.low_stock_index
+    hash_key        = "low_stock"
+    range_key       = "store"
+    projection_type = "ALL"
+  }
+
   server_side_encryption {
     enabled = true
   }
 
   point_in_time_recovery {
     enabled = var.point_in_time_recovery
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Per-store counts (kept by the stream), loads in progress, sent alerts
+################################################################################
+
+resource "aws_dynamodb_table" "stores" {
+  name         = "${local.prefix}-stores"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "store"
+
+  attribute {
+    name = "store"
+    type = "S"
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  tags = var.tags
+}
+
+resource "aws_dynamodb_table" "loads" {
+  name         = "${local.prefix}-loads"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "load_id"
+
+  attribute {
+    name = "load_id"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  tags = var.tags
+}
+
+# Powertools Idempotency's table: one item per alert sent, kept two days.
+resource "aws_dynamodb_table" "idempotency" {
+  name         = "${local.prefix}-idempotency"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expiration"
+    enabled        = true
+  }
+
+  server_side_encryption {
+    enabled = true
   }
 
   tags = var.tags

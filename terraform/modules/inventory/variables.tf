@@ -126,3 +126,134 @@ variable "cors_allow_origins" {
     error_message = "cors_allow_origins must hold at least one origin (\"*\" allows any)."
   }
 }
+
+variable "alarm_email" {
+  description = "Email address subscribed to the alarms topic (function errors and throttles, dead letters, stream lag); null for no subscription."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an email address or null."
+  }
+}
+
+variable "planner_memory_size" {
+  description = "Memory (MB) of load_inventory, which checks a whole upload; its key table needs about 40 MB per million distinct items."
+  type        = number
+  default     = 2048
+  nullable    = false
+
+  validation {
+    condition     = var.planner_memory_size >= 256 && var.planner_memory_size <= 10240
+    error_message = "planner_memory_size must be from 256 to 10240 MB."
+  }
+}
+
+variable "planner_timeout" {
+  description = "Timeout (seconds) of load_inventory; checking a file reads about 250,000 rows a second."
+  type        = number
+  default     = 900
+  nullable    = false
+
+  validation {
+    condition     = var.planner_timeout >= 10 && var.planner_timeout <= 900
+    error_message = "planner_timeout must be from 10 to 900 seconds."
+  }
+}
+
+variable "load_worker_memory_size" {
+  description = "Memory (MB) of load_inventory_range, the range workers; their memory does not grow with the file."
+  type        = number
+  default     = 512
+  nullable    = false
+
+  validation {
+    condition     = var.load_worker_memory_size >= 128 && var.load_worker_memory_size <= 10240
+    error_message = "load_worker_memory_size must be from 128 to 10240 MB."
+  }
+}
+
+variable "load_worker_timeout" {
+  description = "Timeout (seconds) of a range worker. A worker short of time saves its progress and hands the rest of its range on, so a low value costs invocations, not rows."
+  type        = number
+  default     = 120
+  nullable    = false
+
+  validation {
+    condition     = var.load_worker_timeout >= 3 && var.load_worker_timeout <= 900
+    error_message = "load_worker_timeout must be from 3 to 900 seconds."
+  }
+}
+
+variable "load_worker_concurrency" {
+  description = "How many range workers may run at once (the SQS event source's maximum concurrency); each writes about 1,000-2,500 rows a second."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.load_worker_concurrency >= 2 && var.load_worker_concurrency <= 1000 && floor(var.load_worker_concurrency) == var.load_worker_concurrency
+    error_message = "load_worker_concurrency must be a whole number from 2 to 1000 (Lambda's limits for SQS)."
+  }
+}
+
+variable "load_range_rows" {
+  description = "Rows of an upload per range (one range is one worker's task)."
+  type        = number
+  default     = 50000
+  nullable    = false
+
+  validation {
+    condition     = var.load_range_rows >= 1 && floor(var.load_range_rows) == var.load_range_rows
+    error_message = "load_range_rows must be a whole number of at least 1."
+  }
+}
+
+variable "load_range_attempts" {
+  description = "Attempts a range gets (the ranges queue's maxReceiveCount) before it is recorded as failed and parked in the load dead-letter queue."
+  type        = number
+  default     = 3
+  nullable    = false
+
+  validation {
+    condition     = var.load_range_attempts >= 1 && var.load_range_attempts <= 1000 && floor(var.load_range_attempts) == var.load_range_attempts
+    error_message = "load_range_attempts must be a whole number from 1 to 1000."
+  }
+}
+
+variable "stream_batch_size" {
+  description = "Most stream records notify_low_stock receives in one invocation."
+  type        = number
+  default     = 100
+  nullable    = false
+
+  validation {
+    condition     = var.stream_batch_size >= 1 && var.stream_batch_size <= 10000
+    error_message = "stream_batch_size must be from 1 to 10000."
+  }
+}
+
+variable "stream_batching_window_seconds" {
+  description = "Seconds the stream's event source may wait to fill a batch (0 sends what is there)."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.stream_batching_window_seconds >= 0 && var.stream_batching_window_seconds <= 300
+    error_message = "stream_batching_window_seconds must be from 0 to 300."
+  }
+}
+
+variable "iterator_age_alarm_seconds" {
+  description = "The stream alarm fires when notify_low_stock falls this many seconds behind the table's writes."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.iterator_age_alarm_seconds > 0
+    error_message = "iterator_age_alarm_seconds must be greater than 0."
+  }
+}

@@ -25,5 +25,12 @@ module "inventory" {
   lab_role_arn           = var.lab_role_arn
   point_in_time_recovery = var.point_in_time_recovery
   log_retention_days     = var.log_retention_days
+  log_level              = var.log_level
+  cors_allow_origins     = var.cors_allow_origins
   tags                   = var.tags
+
+  alarm_email             = var.alarm_email
+  load_range_rows         = var.load_range_rows
+  load_worker_timeout     = var.load_worker_timeout
+  load_worker_concurrency = var.load_worker_concurrency
 }

@@ -67,3 +67,38 @@ output "uses_lab_role" {
   description = "Whether the functions run with the given lab role."
   value       = module.inventory.uses_lab_role
 }
+
+output "stores_table_name" {
+  description = "Name of the table of per-store counts."
+  value       = module.inventory.stores_table_name
+}
+
+output "loads_table_name" {
+  description = "Name of the table that tracks loads in progress."
+  value       = module.inventory.loads_table_name
+}
+
+output "ranges_queue_url" {
+  description = "URL of the queue of ranges waiting for a worker."
+  value       = module.inventory.ranges_queue_url
+}
+
+output "load_failures_queue_url" {
+  description = "URL of the queue of failures being recorded."
+  value       = module.inventory.load_failures_queue_url
+}
+
+output "load_dlq_url" {
+  description = "URL of the load dead-letter queue."
+  value       = module.inventory.load_dlq_url
+}
+
+output "stream_dlq_url" {
+  description = "URL of the stream dead-letter queue."
+  value       = module.inventory.stream_dlq_url
+}
+
+output "alarms_topic_arn" {
+  description = "ARN of the alarms topic."
+  value       = module.inventory.alarms_topic_arn
+}

@@ -63,3 +63,44 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+variable "alarm_email" {
+  description = "Email address subscribed to the alarms topic; null for none."
+  type        = string
+  default     = null
+}
+
+variable "load_range_rows" {
+  description = "Rows of an upload per range (one worker's task)."
+  type        = number
+  default     = 50000
+  nullable    = false
+}
+
+variable "load_worker_timeout" {
+  description = "Timeout (seconds) of a range worker; a worker short of time hands the rest on."
+  type        = number
+  default     = 120
+  nullable    = false
+}
+
+variable "load_worker_concurrency" {
+  description = "How many range workers may run at once."
+  type        = number
+  default     = 10
+  nullable    = false
+}
+
+variable "log_level" {
+  description = "Log level of the functions (DEBUG, INFO, WARNING, ERROR)."
+  type        = string
+  default     = "INFO"
+  nullable    = false
+}
+
+variable "cors_allow_origins" {
+  description = "Origins allowed to call the HTTP API from a browser."
+  type        = list(string)
+  default     = ["*"]
+  nullable    = false
+}

@@ -1,0 +1,112 @@
+"""Pass 1 of a load: read the whole object once, write nothing, and cut it into ranges.
+
+The survey validates every row (the report's rejected rows with line numbers), finds the last
+row of each (store, item) key (earlier rows of the same key are *superseded*: reported as
+duplicates and never written, so no stream record, hence no false alert, comes from them), and
+cuts the file into ranges of about ``rows_per_range`` records, each starting on a record
+boundary (a byte offset and its line number). Workers then write the ranges in parallel, each
+skipping the rejected rows and the superseded lines that fall in it.
+
+A file that turns out to be unreadable (a bad byte on line 900,000, no header) loads nothing.
+Memory grows with the number of distinct keys only (``LastOccurrenceTable``: 24 to 48 MB per
+million keys) and with the superseded lines (4 bytes each); the report's lists are capped.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+from app_inventory.inventory_csv import (
+    Columns,
+    InvalidInventoryFile,
+    RejectedRow,
+    csv_reader,
+    data_rows,
+    read_header,
+)
+from app_inventory.last_occurrence import LastOccurrenceTable
+from app_inventory.load_report import LoadReport
+from app_inventory.tracked_lines import TrackedLines
+
+if TYPE_CHECKING:
+    from botocore.response import StreamingBody
+
+DEFAULT_ROWS_PER_RANGE = 50_000
+_CLOCK_EVERY_ROWS = 50_000
+
+
+class SurveyTooSlow(InvalidInventoryFile):
+    """The survey could not finish within the planner's time (the file is too big for it)."""
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    index: int
+    start: int  # byte offset of its first record
+    end: int  # byte offset just past its last record
+    first_line: int
+    last_line: int
+
+
+@dataclass
+class FilePlan:
+    columns: Columns
+    ranges: list[ByteRange]
+    superseded: array[int]  # sorted file lines of rows a later row of the same key replaces
+    rows_to_write: int
+
+    def superseded_in(self, byte_range: ByteRange) -> list[int]:
+        low = bisect_left(self.superseded, byte_range.first_line)
+        high = bisect_right(self.superseded, byte_range.last_line)
+        return list(self.superseded[low:high])
+
+
+def survey(
+    body: IO[bytes] | StreamingBody,
+    report: LoadReport,
+    *,
+    rows_per_range: int = DEFAULT_ROWS_PER_RANGE,
+    seconds_left: Callable[[], float] | None = None,
+) -> FilePlan:
+    """Read ``body`` to the end; fill ``report``'s rejected rows and duplicates; plan ranges.
+
+    Raises ``InvalidInventoryFile`` when the file cannot be loaded at all, and
+    ``SurveyTooSlow`` when ``seconds_left()`` drops below a few seconds.
+    """
+    if rows_per_range < 1:
+        raise ValueError("rows_per_range must be at least 1")
+    lines = TrackedLines(body)
+    reader = csv_reader(lines)
+    columns = read_header(reader)
+    last_rows = LastOccurrenceTable()
+    superseded: array[int] = array("I")
+    ranges: list[ByteRange] = []
+    start, first_line, in_range, seen = lines.offset, lines.next_line, 0, 0
+    for row in data_rows(reader, columns):
+        seen += 1
+        in_range += 1
+        if isinstance(row, RejectedRow):
+            report.add_rejected(row.line, row.reason)
+        else:
+            previous = last_rows.record(row.store, row.item, row.line)
+            if previous is not None:
+                report.add_duplicate(row.line, previous, row.store, row.item)
+                superseded.append(previous)
+        if in_range >= rows_per_range:
+            ranges.append(
+                ByteRange(len(ranges), start, lines.offset, first_line, lines.next_line - 1)
+            )
+            start, first_line, in_range = lines.offset, lines.next_line, 0
+        if seconds_left is not None and seen % _CLOCK_EVERY_ROWS == 0 and seconds_left() < 5:
+            raise SurveyTooSlow(
+                f"the file is too big to check within the loader's time: {seen:,} rows were "
+                f"read (line {lines.next_line - 1:,}); raise the planner's timeout "
+                "(planner_timeout) or split the file"
+            )
+    if in_range:
+        ranges.append(ByteRange(len(ranges), start, lines.offset, first_line, lines.next_line - 1))
+    return FilePlan(columns, ranges, array("I", sorted(superseded)), len(last_rows))

@@ -1,0 +1,99 @@
+"""The tables the read API needs, as the spec and the Terraform module define them, for tests on
+moto: the inventory table with its sparse ``low-stock`` index, and the stores summary table.
+
+Rows are written as the loader writes them: ``low_stock = "LOW"`` only when the count is below
+the threshold, so the index holds exactly the low items.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from tests.inventory_table import STREAM
+
+LOW_STOCK_INDEX = "low-stock"
+LOW_STOCK_VALUE = "LOW"
+
+INVENTORY_KEY_SCHEMA = [
+    {"AttributeName": "store", "KeyType": "HASH"},
+    {"AttributeName": "item", "KeyType": "RANGE"},
+]
+INVENTORY_ATTRIBUTES = [
+    {"AttributeName": "store", "AttributeType": "S"},
+    {"AttributeName": "item", "AttributeType": "S"},
+    {"AttributeName": "low_stock", "AttributeType": "S"},
+]
+LOW_STOCK_GSI = {
+    "IndexName": LOW_STOCK_INDEX,
+    "KeySchema": [
+        {"AttributeName": "low_stock", "KeyType": "HASH"},
+        {"AttributeName": "store", "KeyType": "RANGE"},
+    ],
+    "Projection": {"ProjectionType": "ALL"},
+}
+STORES_KEY_SCHEMA = [{"AttributeName": "store", "KeyType": "HASH"}]
+STORES_ATTRIBUTES = [{"AttributeName": "store", "AttributeType": "S"}]
+
+Row = tuple[str, str, int]
+
+
+def create_indexed_inventory_table(dynamodb: Any, name: str, *, stream: bool = True) -> Any:
+    """The inventory table with its ``low-stock`` index, with a boto3 client or resource."""
+    options: dict[str, Any] = {"StreamSpecification": STREAM} if stream else {}
+    return dynamodb.create_table(
+        TableName=name,
+        KeySchema=INVENTORY_KEY_SCHEMA,
+        AttributeDefinitions=INVENTORY_ATTRIBUTES,
+        GlobalSecondaryIndexes=[LOW_STOCK_GSI],
+        BillingMode="PAY_PER_REQUEST",
+        **options,
+    )
+
+
+def create_stores_table(dynamodb: Any, name: str) -> Any:
+    return dynamodb.create_table(
+        TableName=name,
+        KeySchema=STORES_KEY_SCHEMA,
+        AttributeDefinitions=STORES_ATTRIBUTES,
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def inventory_item(store: str, item: str, count: int, threshold: int) -> dict[str, Any]:
+    """The item as the loader writes it (boto3 resource form)."""
+    row: dict[str, Any] = {"store": store, "item": item, "count": Decimal(count)}
+    if count < threshold:
+        row["low_stock"] = LOW_STOCK_VALUE
+    return row
+
+
+def store_summaries(rows: Iterable[Row], threshold: int) -> dict[str, tuple[int, int]]:
+    """``{store: (items, low_items)}``: what the stream handler keeps in the stores table."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for store, _, count in rows:
+        counts[store][0] += 1
+        counts[store][1] += count < threshold
+    return {store: (items, low) for store, (items, low) in counts.items()}
+
+
+def summary_item(store: str, items: int, low_items: int) -> dict[str, Any]:
+    return {
+        "store": store,
+        "items": Decimal(items),
+        "low_items": Decimal(low_items),
+        "last_seq": "0" * 40,
+    }
+
+
+def fill_tables(inventory: Any, stores: Any, rows: Iterable[Row], threshold: int) -> None:
+    """Write ``rows`` to the inventory (boto3 Table resources) and their summary to stores."""
+    rows = list(rows)
+    with inventory.batch_writer() as batch:
+        for store, item, count in rows:
+            batch.put_item(Item=inventory_item(store, item, count, threshold))
+    with stores.batch_writer() as batch:
+        for store, (items, low) in store_summaries(rows, threshold).items():
+            batch.put_item(Item=summary_item(store, items, low))
