@@ -180,6 +180,7 @@ def run_range(
             superseded=superseded,
             threshold=threshold,
             seconds_left=seconds_left,
+            on_progress=lambda rows: _progress(services, task, rows),
         )
     except Exception as error:
         services.loads.record_error(task, f"{type(error).__name__}: {error}")
@@ -190,7 +191,7 @@ def run_range(
             _send(services, [result.rest])
         return RangeOutcome(f"continued: {result.rows_written} rows written, the rest handed on")
     # The report first, then the settling update: the final report is always the last one.
-    _report_progress(services, task, extra_rows=result.rows_written - _saved(state, task))
+    _progress(services, task, result.rows_written)
     settled = services.loads.finish_range(task, result.rows_written)
     if settled is None:
         return RangeOutcome("skipped: the range was settled meanwhile")
@@ -198,9 +199,7 @@ def run_range(
     return RangeOutcome(f"done: {result.rows_written} rows written", final)
 
 
-def record_failed_range(
-    services: LoadServices, task: RangeTask, reason: str
-) -> LoadReport | None:
+def record_failed_range(services: LoadServices, task: RangeTask, reason: str) -> LoadReport | None:
     """A range failed on every attempt: settle it as failed; the final report if it was last."""
     state = services.loads.get(task.load_id)
     last_error = state.errors.get(task.index) if state else None
@@ -211,17 +210,17 @@ def record_failed_range(
     return None
 
 
-def _saved(state: LoadState, task: RangeTask) -> int:
-    return state.progress.get(task.index, 0)
+def _progress(services: LoadServices, task: RangeTask, rows_written: int) -> None:
+    """Mid-range: the rows written so far reach the table and the "running" report."""
+    if services.loads.save_progress(task, rows_written):
+        _report_progress(services, task)
 
 
-def _report_progress(services: LoadServices, task: RangeTask, extra_rows: int = 0) -> None:
+def _report_progress(services: LoadServices, task: RangeTask) -> None:
     state = services.loads.get(task.load_id)
     if state is None or state.settled:
         return
-    report = services.reports.report_from(task.bucket, task.key, state)
-    report.rows_loaded += max(extra_rows, 0)
-    services.reports.put_report(report)
+    services.reports.put_report(services.reports.report_from(task.bucket, task.key, state))
 
 
 def _finish(services: LoadServices, task: RangeTask, state: LoadState) -> LoadReport:

@@ -32,6 +32,7 @@ TABLE_KEY = ["store", "item"]
 LOW_STOCK_ATTRIBUTE = "low_stock"
 LOW_STOCK_VALUE = "LOW"
 CHECK_EVERY_ROWS = 500
+PROGRESS_EVERY_ROWS = 10_000
 MIN_MARGIN_SECONDS = 3.0
 
 
@@ -56,7 +57,9 @@ def write_range(
     superseded: Collection[int],
     threshold: int,
     seconds_left: Callable[[], float],
+    on_progress: Callable[[int], None] | None = None,
 ) -> RangeResult:
+    """Write ``task``'s rows; ``on_progress(rows)`` is told every ``PROGRESS_EVERY_ROWS``."""
     if task.start >= task.end:
         return RangeResult(task.rows_before, None)
     target: dict[str, Any] = {
@@ -90,6 +93,11 @@ def write_range(
             since_check += 1
             if since_check < CHECK_EVERY_ROWS:
                 continue
+            if (
+                on_progress is not None
+                and written // PROGRESS_EVERY_ROWS != (written - since_check) // PROGRESS_EVERY_ROWS
+            ):
+                on_progress(written)
             now = time.monotonic()
             slowest = max(slowest, now - stretch_started)
             stretch_started, since_check = now, 0

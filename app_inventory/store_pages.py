@@ -1,7 +1,8 @@
 """Read one page of the stores summary: each store with its item and low-stock counts.
 
 The summary table is small (one item per store) and kept up to date from the inventory's
-stream, so the list of stores never needs a scan of the inventory itself.
+stream, so the list of stores never needs a scan of the inventory itself. A store whose items
+were all removed keeps its row (its stream bookkeeping must survive) but is not listed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def stores_page(table: Table, limit: int, start_key: PageKey | None) -> StoresPa
         # Only what the answer shows: last_seq is the stream handler's bookkeeping.
         "ProjectionExpression": "#store, #items, low_items",
         "ExpressionAttributeNames": {"#store": "store", "#items": "items"},
+        "FilterExpression": "#items > :none",
+        "ExpressionAttributeValues": {":none": 0},
     }
     if start_key:
         arguments["ExclusiveStartKey"] = start_key

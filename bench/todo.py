@@ -30,9 +30,9 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
+from devtools.ports import free_port
 from orchestrator.processes import stop_child
 from tests.app_todo.databases import fresh_mysql_database
-from tests.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_DIR = REPO_ROOT / "app_todo"

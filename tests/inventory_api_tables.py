@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from tests.inventory_table import STREAM
+from devtools.inventory_table import STREAM
 
 LOW_STOCK_INDEX = "low-stock"
 LOW_STOCK_VALUE = "LOW"

@@ -22,8 +22,8 @@ from moto.core import DEFAULT_ACCOUNT_ID as ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
 from app_inventory import aws_clients
+from devtools.inventory_table import create_inventory_table
 from tests.conftest import load_event
-from tests.inventory_table import create_inventory_table
 
 REGION = "us-east-1"
 BUCKET = "inventory-uploads-123456789012-dev"

@@ -105,12 +105,17 @@ def _pump(queue_url: str, handler: Callable[[dict[str, Any], Any], Any], context
         event = {"Records": [_sqs_record(message, arn) for message in messages]}
         try:
             answer = handler(event, context)
+            failed = {f["itemIdentifier"] for f in (answer or {}).get("batchItemFailures", [])}
         except Exception:
-            continue  # the whole batch failed: the messages come back
-        failed = {f["itemIdentifier"] for f in (answer or {}).get("batchItemFailures", [])}
+            failed = {message["MessageId"] for message in messages}  # the whole batch failed
         for message in messages:
+            handle = message["ReceiptHandle"]
             if message["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=handle)
+            else:  # the back-off's time has passed: the message is visible again
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0
+                )
 
 
 def _sqs_record(message: dict[str, Any], arn: str) -> dict[str, Any]:

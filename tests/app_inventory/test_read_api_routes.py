@@ -16,6 +16,8 @@ import pytest
 
 from app_inventory import aws_clients
 from app_inventory.items_pagination import LOW_STOCK, decode_token
+from devtools.moto_server import moto_server
+from devtools.ports import free_port
 from tests.conftest import load_event
 from tests.inventory_api_tables import (
     LOW_STOCK_INDEX,
@@ -25,8 +27,6 @@ from tests.inventory_api_tables import (
     inventory_item,
     store_summaries,
 )
-from tests.moto_server import moto_server
-from tests.ports import free_port
 
 from .api_events import call, items_request, store_request, stores_request
 from .conftest import FakeLambdaContext
@@ -164,6 +164,19 @@ def test_recorded_stores_event_returns_a_first_page(
     status, body = call(load_event("apigw_http_get_stores"), lambda_context)
     assert status == 200
     assert len(body["stores"]) == 2 and isinstance(body["next_token"], str)
+
+
+def test_a_store_whose_items_were_all_removed_is_not_listed(
+    tables: Tables, lambda_context: FakeLambdaContext
+) -> None:
+    # GIVEN the summary of a store that the stream has counted down to no items
+    tables.fill(ROWS)
+    tables.stores.put_item(Item={"store": "Emptied", "items": 0, "low_items": 0, "last_seq": "9"})
+    # WHEN GET /stores is read in pages of one
+    pages = read_all(stores_request, lambda_context, "stores", limit="1")
+    # THEN the emptied store is not among them, and every other store still is
+    shown = {s["store"] for page in pages for s in page}
+    assert shown == set(store_summaries(ROWS, THRESHOLD))
 
 
 def test_no_stores_is_an_empty_list(tables: Tables, lambda_context: FakeLambdaContext) -> None:

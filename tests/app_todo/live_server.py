@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from tests.ports import free_port as ports_free_port
+from devtools.ports import free_port as ports_free_port
 
 # Loopback ports set aside for these tests.
 PORTS = range(4660, 4669)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devtools.ports import free_port
 from orchestrator.catalog import get_stack
 from orchestrator.cli import main
 from orchestrator.deploy import StackRun
 from orchestrator.targets import Target, resolve_target
 from tests.conftest import require_component
-from tests.ports import free_port
 
 Row = tuple[str, str, int]
 

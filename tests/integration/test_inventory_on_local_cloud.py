@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from orchestrator.inventory_ops import http_get
+from tests.integration.inventory_checks import alerts, report, scan_table, stream_barrier
 from tests.integration.local_stack import (
     DeployedStack,
     Row,
@@ -38,15 +39,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack]:
         yield deployed
 
 
-def scan_table(stack: DeployedStack) -> list[Row]:
-    dynamodb = stack.target.client("dynamodb")
-    rows: list[Row] = []
-    for page in dynamodb.get_paginator("scan").paginate(TableName=stack.outputs["table_name"]):
-        for item in page["Items"]:
-            rows.append((item["store"]["S"], item["item"]["S"], int(item["count"]["N"])))
-    return sorted(rows)
-
-
 def api_rows(url: str) -> tuple[list[Row], dict[str, str]]:
     """Every row behind a paginated API URL, and the headers of the first answer."""
     rows: list[Row] = []
@@ -64,34 +56,14 @@ def api_rows(url: str) -> tuple[list[Row], dict[str, str]]:
             return sorted(rows), first_headers
 
 
-def alerts(stack: DeployedStack) -> list[tuple[str, str]]:
-    url = f"{stack.target.endpoint_url}/_local/sns/messages"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        messages: list[dict[str, Any]] = json.loads(response.read())
-    found = []
-    for message in messages:
-        if message.get("topic_arn") != stack.outputs["topic_arn"]:
-            continue
-        attributes = message.get("message_attributes") or {}
-        store = attributes.get("store", {}).get("Value") or attributes.get("store", {}).get(
-            "StringValue"
-        )
-        item = attributes.get("item", {}).get("Value") or attributes.get("item", {}).get(
-            "StringValue"
-        )
-        assert store and item and store in message["message"] and item in message["message"]
-        found.append((store, item))
-    return found
-
-
 def test_sample_load_report_counts_every_row(stack: DeployedStack) -> None:
     code, out = stack.cli("load", str(SAMPLE))
     assert code == 0
     assert "loaded" in out
-    report = _report(stack, "inventory-sample.csv")
-    assert report["status"] == "loaded"
-    assert report["rows_loaded"] == len(csv_rows(SAMPLE))
-    assert report["rows_rejected"] == 0 and report["rejected"] == []
+    loaded = report(stack, "inventory-sample.csv")
+    assert loaded["status"] == "loaded"
+    assert loaded["rows_loaded"] == len(csv_rows(SAMPLE))
+    assert loaded["rows_rejected"] == 0 and loaded["rejected"] == []
 
 
 def test_table_holds_exactly_the_sample_rows(stack: DeployedStack) -> None:
@@ -101,6 +73,7 @@ def test_table_holds_exactly_the_sample_rows(stack: DeployedStack) -> None:
 def test_one_alert_per_item_below_threshold_and_none_above(stack: DeployedStack) -> None:
     low = sorted((store, item) for store, item, count in csv_rows(SAMPLE) if count < THRESHOLD)
     assert low, "the sample must hold items below the threshold"
+    stream_barrier(stack)
     assert sorted(alerts(stack)) == low
 
 
@@ -137,6 +110,7 @@ def test_same_file_twice_leaves_the_same_table_and_no_new_alert(stack: DeployedS
     code, _ = stack.cli("load", str(SAMPLE))
     assert code == 0
     assert scan_table(stack) == csv_rows(SAMPLE)
+    stream_barrier(stack)
     assert alerts(stack) == before
 
 
@@ -144,11 +118,12 @@ def test_restock_alerts_only_on_crossings_and_reports_the_bad_row(stack: Deploye
     before = alerts(stack)
     code, out = stack.cli("load", str(RESTOCK))
     assert code == 0
-    report = _report(stack, "restock.csv")
-    assert report["status"] == "partial"
-    assert report["rows_loaded"] == 4 and report["rows_rejected"] == 1
-    assert report["rejected"][0]["line"] == 5
+    loaded = report(stack, "restock.csv")
+    assert loaded["status"] == "partial"
+    assert loaded["rows_loaded"] == 4 and loaded["rows_rejected"] == 1
+    assert loaded["rejected"][0]["line"] == 5
     assert "line 5" in out
+    stream_barrier(stack)
     # Apples 42 -> 2 and Jamon 5 -> 4 cross; Bananas 3 -> 1 stays low; Eggs 0 -> 30 goes up.
     assert sorted(alerts(stack)[len(before) :]) == [("Berlin", "Apples"), ("Madrid", "Jamon")]
     expected = {(s, i): c for s, i, c in csv_rows(SAMPLE)}
@@ -197,11 +172,3 @@ def test_destroy_leaves_nothing_behind(stack: DeployedStack) -> None:
     # and a second destroy is harmless
     code, out = stack.cli("destroy", "inventory")
     assert code == 0
-
-
-def _report(stack: DeployedStack, name: str) -> dict[str, Any]:
-    s3 = stack.target.client("s3")
-    key = f"{stack.outputs['reports_prefix']}{name}.report.json"
-    body = s3.get_object(Bucket=stack.outputs["upload_bucket_name"], Key=key)["Body"].read()
-    report: dict[str, Any] = json.loads(body)
-    return report

@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
+from devtools.ports import free_port as ports_free_port
 from orchestrator.local_cloud import control
 from tests.local_cloud.functions import handlers_zip
-from tests.ports import free_port as ports_free_port
 
 TEST_PORTS = range(4640, 4650)
 ACCOUNT_ID = "123456789012"

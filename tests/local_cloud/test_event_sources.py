@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from devtools.inventory_table import create_inventory_table
 from orchestrator.local_cloud.control import LocalCloud
-from tests.inventory_table import create_inventory_table
 from tests.local_cloud.conftest import ACCOUNT_ID, unique, wait_for
 
 

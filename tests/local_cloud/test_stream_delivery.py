@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from devtools.inventory_table import create_inventory_table
 from orchestrator.local_cloud.control import LocalCloud
-from tests.inventory_table import create_inventory_table
 from tests.local_cloud.conftest import unique, wait_for
 
 

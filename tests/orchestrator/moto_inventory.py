@@ -20,8 +20,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.moto_server import moto_server
-from tests.ports import free_port
+from devtools.moto_server import moto_server
+from devtools.ports import free_port
 
 PORTS = range(4730, 4740)
 REGION = "us-east-1"

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from devtools.ports import free_port
 from orchestrator import stacks, state_backend
 from orchestrator.cli import EXIT_FAILED, main
 from orchestrator.deploy import StackRun
@@ -33,7 +34,6 @@ from orchestrator.targets import Target
 from orchestrator.terraform import TerraformError
 from orchestrator.workspace import StackWorkspace
 from tests.conftest import require_component
-from tests.ports import free_port
 
 FIXTURE = Path(__file__).parent / "fixtures" / "state_stack"
 STACK = "state_stack"

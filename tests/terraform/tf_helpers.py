@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devtools.moto_server import moto_server as run_moto_server
+from devtools.ports import free_port as ports_free_port
 from orchestrator.terraform import MIRROR_ENV, mirror_cli_config
-from tests.moto_server import moto_server as run_moto_server
-from tests.ports import free_port as ports_free_port
 
 MOTO_PORTS = range(4630, 4640)
 
