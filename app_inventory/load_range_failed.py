@@ -73,7 +73,9 @@ def _planner_failure(reports: Any, body: str) -> str:
         return dead_letter("unknown", body=body)
     response = failure.get("responsePayload") or {}
     context = failure.get("requestContext") or {}
-    function = str(context.get("functionArn", "load_inventory")).split(":")[-1] or "load_inventory"
+    # arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+    arn_parts = str(context.get("functionArn", "")).split(":")
+    function = arn_parts[6] if len(arn_parts) > 6 else "load_inventory"
     error = (
         f"{function} failed on {context.get('approximateInvokeCount', '?')} attempts: "
         f"{response.get('errorType', 'error')}: {response.get('errorMessage', 'no message')}"

@@ -36,10 +36,12 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -467,6 +469,37 @@ def invocations(endpoint: str) -> list[dict[str, Any]]:
     return found if isinstance(found, list) else []
 
 
+class InvocationLog:
+    """Every invocation that ends after ``since``, read often enough to beat the local cloud's
+    record, which keeps only the last 1,000 invocations."""
+
+    def __init__(self, endpoint: str, since: datetime) -> None:
+        self._endpoint = endpoint
+        self._since = since
+        self._seen: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(2.0):
+            self.read()
+
+    def read(self) -> list[dict[str, Any]]:
+        found = invocations(self._endpoint)
+        with self._lock:
+            for invocation in found:
+                if datetime.fromisoformat(invocation["timestamp"]) >= self._since:
+                    self._seen.setdefault(invocation["request_id"], invocation)
+            return list(self._seen.values())
+
+    def stop(self) -> list[dict[str, Any]]:
+        self._stop.set()
+        self._thread.join()
+        return self.read()
+
+
 def item_count(dynamodb: Any, table: str) -> int:
     return int(dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
 
@@ -489,7 +522,7 @@ def cloud_load(
     bucket = outputs["upload_bucket_name"]
     key = str(outputs.get("upload_prefix", "uploads/")) + path.name
     names = {name: role for role, name in outputs["function_names"].items()}
-    before = len(invocations(target.endpoint_url))
+    recorder = InvocationLog(target.endpoint_url, datetime.now(UTC))
     items_before = item_count(dynamodb, outputs["table_name"])
     say(f"  {label}: uploading {rows:,} rows ({path.stat().st_size / 1e6:.1f} MB)...")
     started = time.monotonic()
@@ -508,8 +541,8 @@ def cloud_load(
     )
     seconds = time.monotonic() - started
     items_added = item_count(dynamodb, outputs["table_name"]) - items_before
-    drained_seconds = _wait_for_stream(target.endpoint_url, names, before, drain_timeout)
-    recorded = invocations(target.endpoint_url)[before:]
+    drained_seconds = _wait_for_stream(recorder, names, drain_timeout)
+    recorded = recorder.stop()
     counts = dict.fromkeys(ROLES, 0)
     errors = 0
     for invocation in recorded:
@@ -547,13 +580,13 @@ def cloud_load(
 
 
 def _wait_for_stream(
-    endpoint: str, names: dict[str, str], before: int, timeout: float
+    recorder: InvocationLog, names: dict[str, str], timeout: float
 ) -> float | None:
     """Seconds until notify_low_stock has had no new invocation for 5 s; None on timeout."""
     started = time.monotonic()
     last_count, last_change = -1, started
     while time.monotonic() - started < timeout:
-        recorded = invocations(endpoint)[before:]
+        recorded = recorder.read()
         count = sum(1 for i in recorded if names.get(i.get("function", "")) == "notify_low_stock")
         now = time.monotonic()
         if count != last_count:

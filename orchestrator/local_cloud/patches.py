@@ -15,6 +15,7 @@ from orchestrator.local_cloud import (
     s3_encoding,
     s3_notifications,
     sns_record,
+    sqs_attributes,
     sqs_event_sources,
 )
 from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
@@ -29,6 +30,7 @@ def apply_all(runtime: LambdaRuntime, record: SnsRecord, public_base_url: str) -
     pollers = event_sources.install(runtime)
     dynamodb_streams.install(runtime, pollers)
     sqs_event_sources.install(runtime, pollers)
+    sqs_attributes.install()
     sns_record.install(record)
     http_api_gateway.install(public_base_url)
     autoscaling_tags.install(autoscaling_tags.TagStore())

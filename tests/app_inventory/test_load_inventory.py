@@ -348,3 +348,38 @@ def test_a_worker_short_of_time_hands_the_rest_on_and_the_load_completes(
     report = loader_1000.stack.report("reports/big.csv.report.json")
     assert (report["status"], report["rows_loaded"]) == ("loaded", 3000)
     assert len(loader_1000.stack.items()) == 3000
+
+
+def test_a_planner_that_failed_every_attempt_still_gets_a_failed_report(loader: Loader) -> None:
+    # GIVEN Lambda's on-failure record for an upload whose planner timed out three times
+    event = loader.upload_event("uploads/huge.csv", b"store,item,count\nA,b,1\n")
+    failure = {
+        "version": "1.0",
+        "timestamp": "2026-12-02T12:00:00.000Z",
+        "requestContext": {
+            "requestId": "e1",
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:inv-load:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+        "responsePayload": {
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": "Task timed out after 900.00 seconds",
+        },
+    }
+    boto3.client("sqs").send_message(
+        QueueUrl=loader.failures_queue_url, MessageBody=json.dumps(failure)
+    )
+    # WHEN the failures queue is handled
+    loader.drain()
+    # THEN the upload's report says it failed, which function, how often and why
+    report = loader.stack.report("reports/huge.csv.report.json")
+    assert report["status"] == "failed"
+    assert "inv-load" in report["error"] and "3 attempts" in report["error"]
+    assert "Task timed out after 900.00 seconds" in report["error"]
+    # AND the failure waits in the dead-letter queue, redrivable with its S3 event
+    [letter] = loader.dead_letters()
+    assert letter["kind"] == "load-event"
+    assert letter["failure"]["requestPayload"] == event

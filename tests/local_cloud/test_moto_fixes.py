@@ -89,3 +89,18 @@ def test_an_ecs_service_keeps_what_moto_drops_on_create(aws: Callable[[str], Any
 
     assert described["availabilityZoneRebalancing"] == "DISABLED"
     assert described["healthCheckGracePeriodSeconds"] == 45
+
+
+def test_a_redrive_policy_reads_back_as_compact_json_as_on_aws(aws: Callable[[str], Any]) -> None:
+    # GIVEN a queue whose dead-letter queue is set by a redrive policy
+    sqs = aws("sqs")
+    dlq = sqs.create_queue(QueueName=unique("dlq"))["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
+    policy = {"deadLetterTargetArn": dlq_arn["QueueArn"], "maxReceiveCount": 3}
+    queue = sqs.create_queue(
+        QueueName=unique("work"), Attributes={"RedrivePolicy": json.dumps(policy)}
+    )["QueueUrl"]
+    # WHEN its attributes are read
+    read = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])
+    # THEN the policy is the text AWS gives (Terraform compares it as text)
+    assert read["Attributes"]["RedrivePolicy"] == json.dumps(policy, separators=(",", ":"))
