@@ -8,8 +8,9 @@ boundary (a byte offset and its line number). Workers then write the ranges in p
 skipping the rejected rows and the superseded lines that fall in it.
 
 A file that turns out to be unreadable (a bad byte on line 900,000, no header) loads nothing.
-Memory grows with the number of distinct keys only (``LastOccurrenceTable``: 24 to 48 MB per
-million keys) and with the superseded lines (4 bytes each); the report's lists are capped.
+Memory grows with the number of distinct keys only (``LastOccurrenceTable``: a peak of about
+60 MB per million keys, measured: 1.2 GB for 20 million) and with the superseded lines (4 bytes
+each); the report's lists are capped.
 """
 
 from __future__ import annotations

@@ -140,9 +140,10 @@ class _Answer:
 
 
 def _answer_dynamodb_locally(request: Any, **_: Any) -> Any:
-    from botocore.awsrequest import AWSResponse
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-    headers = {"Content-Type": "application/x-amz-json-1.0"}
+    headers = HTTPHeaders()
+    headers["Content-Type"] = "application/x-amz-json-1.0"
     return AWSResponse(request.url, 200, headers, _Answer(b'{"UnprocessedItems": {}}'))
 
 
@@ -331,10 +332,11 @@ def measure_pieces(
 
     pieces.range_rows = min(WORKER_RANGE_ROWS, speed_rows // max(workers))
     with moto_server(port, work / "moto.log") as endpoint:
-        options = {"endpoint_url": endpoint, "region_name": REGION}
-        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        s3 = boto3.client("s3", **options, **keys)
-        dynamodb = boto3.client("dynamodb", **options, **keys)
+        session = boto3.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
+        s3 = session.client("s3", endpoint_url=endpoint)
+        dynamodb = session.client("dynamodb", endpoint_url=endpoint)
         s3.create_bucket(Bucket=BUCKET)
         say(f"Pieces: plain moto server on {endpoint}, {pieces.range_rows:,} rows per range")
         for rows in sorted(set(sizes) | {speed_rows}):
@@ -686,11 +688,11 @@ def print_summary(pieces: Pieces | None, runs: list[CloudRun], speed_rows: int) 
                 f"{drained}; items added {run.items_added:,}, report rows {run.rows_loaded:,}"
             )
         single = next((r for r in runs if r.label == "1 worker"), None)
-        for run in runs:
-            if single and run.label.endswith("workers"):
+        for many in runs:
+            if single and many.label.endswith("workers"):
                 say(
-                    f"  speed-up, {run.label} over 1 ({speed_rows:,} rows): "
-                    f"{single.seconds / run.seconds:.2f}x"
+                    f"  speed-up, {many.label} over 1 ({speed_rows:,} rows): "
+                    f"{single.seconds / many.seconds:.2f}x"
                 )
     if pieces is not None:
         say()
@@ -715,8 +717,8 @@ def print_summary(pieces: Pieces | None, runs: list[CloudRun], speed_rows: int) 
                 f"{averaged:.1f} items per batch; {write.rows / write.seconds:,.0f} rows/s on moto"
             )
         by_backend: dict[str, dict[int, Parallel]] = {}
-        for run in pieces.parallel:
-            by_backend.setdefault(run.backend, {})[run.workers] = run
+        for parallel in pieces.parallel:
+            by_backend.setdefault(parallel.backend, {})[parallel.workers] = parallel
         for backend, label in (
             ("null", "no server (worker CPU only)"),
             ("moto", "one moto server          "),
@@ -726,8 +728,8 @@ def print_summary(pieces: Pieces | None, runs: list[CloudRun], speed_rows: int) 
                 continue
             base = found[1].rows_per_second
             figures = ", ".join(
-                f"{n}: {run.rows_per_second:,.0f} rows/s ({run.rows_per_second / base:.2f}x)"
-                for n, run in sorted(found.items())
+                f"{n}: {p.rows_per_second:,.0f} rows/s ({p.rows_per_second / base:.2f}x)"
+                for n, p in sorted(found.items())
             )
             say(f"  worker processes against {label}: {figures}")
     say("=" * 100)
@@ -766,7 +768,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        {"survey": child_survey, "write": child_write}[args.child[0]](*args.child[1:])
+        children: dict[str, Callable[..., None]] = {"survey": child_survey, "write": child_write}
+        children[args.child[0]](*args.child[1:])
         return 0
 
     sizes = [20_000] if args.quick else [int(s.replace("_", "")) for s in args.rows.split(",")]
