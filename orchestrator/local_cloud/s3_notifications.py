@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from typing import Any
@@ -13,6 +14,10 @@ from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
 from orchestrator.local_cloud.monkeypatch import replace
 
 log = logging.getLogger("local_cloud.s3")
+
+# moto completes a multipart upload through put_object, which sends ObjectCreated:Put before
+# its own ObjectCreated:CompleteMultipartUpload: two events (two loads) where AWS sends one.
+_completing = threading.local()
 
 
 def install(runtime: LambdaRuntime) -> None:
@@ -39,7 +44,25 @@ def install(runtime: LambdaRuntime) -> None:
             bucket.notification_configuration = previous
             raise _validation_error(refused)
 
+    original_complete = S3Backend.complete_multipart_upload
+    original_send = notifications.send_event
+    put_event = notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT
+
+    def complete_multipart_upload(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _completing.active = True
+        try:
+            return original_complete(self, *args, **kwargs)
+        finally:
+            _completing.active = False
+
+    def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+        if event_name == put_event and getattr(_completing, "active", False):
+            return  # the completion sends its own event
+        original_send(account_id, event_name, bucket, key)
+
     replace(notifications, "_invoke_awslambda", deliver)
+    replace(notifications, "send_event", send_event)
+    replace(S3Backend, "complete_multipart_upload", complete_multipart_upload)
     replace(S3Backend, "put_bucket_notification_configuration", put_notification)
 
 

@@ -67,6 +67,33 @@ def test_an_upload_runs_the_notified_function_asynchronously(
     assert len([r for r in cloud.lambda_invocations() if r["function"] == name]) == 1
 
 
+def test_a_multipart_upload_notifies_once_as_on_aws(
+    aws: Callable[[str], Any], make_function: Callable[..., str], cloud: LocalCloud
+) -> None:
+    # GIVEN a bucket that notifies a function on new .csv objects
+    bucket = unique("uploads")
+    aws("s3").create_bucket(Bucket=bucket)
+    name = make_function("copy_upload")
+    notify_on_csv(aws, bucket, allow_s3(aws, name, bucket))
+    # WHEN a file is uploaded in two parts (as boto3 does for files over 8 MB)
+    s3 = aws("s3")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="big.csv")["UploadId"]
+    parts = []
+    for number, body in ((1, b"store,item,count\n" + b"A,b,1\n" * 900_000), (2, b"A,c,2\n")):
+        etag = s3.upload_part(
+            Bucket=bucket, Key="big.csv", UploadId=upload, PartNumber=number, Body=body
+        )["ETag"]
+        parts.append({"ETag": etag, "PartNumber": number})
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="big.csv", UploadId=upload, MultipartUpload={"Parts": parts}
+    )
+    # THEN the function runs once (moto alone would also send an ObjectCreated:Put)
+    wait_for(lambda: _exists(aws, bucket, "big.csv.seen"))
+    time.sleep(1.0)
+    runs = [r for r in cloud.lambda_invocations() if r["function"] == name]
+    assert len(runs) == 1
+
+
 def test_a_notification_without_lambda_permission_is_refused_like_aws(
     aws: Callable[[str], Any], make_function: Callable[..., str]
 ) -> None:
