@@ -118,18 +118,13 @@ def _range_tasks(
             services.reports.put_json(upload.bucket, stored_key, superseded)
             superseded = []
         tasks.append(
-            RangeTask(
+            RangeTask.of_range(
+                byte_range,
                 load_id=load_id,
                 bucket=upload.bucket,
                 key=upload.key,
                 version_id=upload.version_id,
                 etag=etag,
-                index=byte_range.index,
-                start=byte_range.start,
-                end=byte_range.end,
-                first_line=byte_range.first_line,
-                range_first_line=byte_range.first_line,
-                range_last_line=byte_range.last_line,
                 columns=plan.columns,
                 superseded=tuple(superseded),
                 superseded_key=stored_key,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app_inventory.inventory_csv import Columns
+
+if TYPE_CHECKING:
+    from app_inventory.load_plan import ByteRange
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,38 @@ class RangeTask:
     superseded: tuple[int, ...] = ()  # lines in the range that a later row replaces
     superseded_key: str | None = None  # or an S3 key holding them, when there are many
     continuation: int = 0
+
+    @classmethod
+    def of_range(
+        cls,
+        byte_range: ByteRange,
+        *,
+        load_id: str,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        etag: str,
+        columns: Columns,
+        superseded: tuple[int, ...] = (),
+        superseded_key: str | None = None,
+    ) -> RangeTask:
+        """The task that writes the whole of one range the survey cut."""
+        return cls(
+            load_id=load_id,
+            bucket=bucket,
+            key=key,
+            version_id=version_id,
+            etag=etag,
+            index=byte_range.index,
+            start=byte_range.start,
+            end=byte_range.end,
+            first_line=byte_range.first_line,
+            range_first_line=byte_range.first_line,
+            range_last_line=byte_range.last_line,
+            columns=columns,
+            superseded=superseded,
+            superseded_key=superseded_key,
+        )
 
     @property
     def lines(self) -> list[int]:

@@ -103,18 +103,13 @@ def child_survey(csv_path: str, rows_per_range: str, out_path: str) -> None:
         plan = survey(body, LoadReport(BUCKET, key), rows_per_range=int(rows_per_range))
     seconds = time.perf_counter() - started
     tasks = [
-        RangeTask(
+        RangeTask.of_range(
+            byte_range,
             load_id="bench",
             bucket=BUCKET,
             key=key,
             version_id=None,
             etag="",
-            index=byte_range.index,
-            start=byte_range.start,
-            end=byte_range.end,
-            first_line=byte_range.first_line,
-            range_first_line=byte_range.first_line,
-            range_last_line=byte_range.last_line,
             columns=plan.columns,
         ).to_json()
         for byte_range in plan.ranges
