@@ -8,7 +8,7 @@ import random
 import pytest
 
 from app_inventory.inventory_csv import InvalidInventoryFile, csv_reader, data_rows, read_rows
-from app_inventory.load_plan import SurveyTooSlow, survey
+from app_inventory.load_plan import LineBits, SurveyTooSlow, survey
 from app_inventory.load_report import LoadReport
 from app_inventory.tracked_lines import TrackedLines
 
@@ -88,3 +88,15 @@ def test_a_survey_that_runs_out_of_time_says_how_far_it_got() -> None:
     body = b"store,item,count\n" + b"A,b,1\n" * 120_000
     with pytest.raises(SurveyTooSlow, match="100,000 rows were read"):
         survey(io.BytesIO(body), LoadReport("b", "k"), seconds_left=iter([60.0, 1.0]).__next__)
+
+
+def test_line_bits_give_back_exactly_the_marked_lines_of_any_span() -> None:
+    rng = random.Random(7)
+    marked = sorted({rng.randrange(2, 5000) for _ in range(700)})
+    bits = LineBits()
+    for line in reversed(marked):  # marked in any order, as duplicates are found
+        bits.mark(line)
+    for _ in range(200):
+        first = rng.randrange(1, 5200)
+        last = first + rng.randrange(0, 400)
+        assert bits.lines_between(first, last) == [m for m in marked if first <= m <= last]
