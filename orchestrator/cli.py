@@ -74,24 +74,23 @@ def _vars(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError(str(error)) from error
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0")
-    return value
+def _positive(convert: Callable[[str], float], what: str) -> Callable[[str], float]:
+    """An argparse type: ``convert`` the text, and refuse anything not above 0."""
+
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: give {what} above 0")
+        return value
+
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number above 0")
-    return value
+_positive_seconds = _positive(float, "a number of seconds")
+_positive_int = _positive(int, "a whole number")
 
 
 def _require_terraform() -> None:

@@ -1,5 +1,5 @@
-"""The tables the read API needs, as the spec and the Terraform module define them, for tests on
-moto: the inventory table with its sparse ``low-stock`` index, and the stores summary table.
+"""What the read API's tests need besides the inventory table (``devtools.inventory_table``,
+with its sparse ``low-stock`` index): the stores summary table, and rows written to both.
 
 Rows are written as the loader writes them: ``low_stock = "LOW"`` only when the count is below
 the threshold, so the index holds exactly the low items.
@@ -12,45 +12,12 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from devtools.inventory_table import STREAM
-
-LOW_STOCK_INDEX = "low-stock"
 LOW_STOCK_VALUE = "LOW"
 
-INVENTORY_KEY_SCHEMA = [
-    {"AttributeName": "store", "KeyType": "HASH"},
-    {"AttributeName": "item", "KeyType": "RANGE"},
-]
-INVENTORY_ATTRIBUTES = [
-    {"AttributeName": "store", "AttributeType": "S"},
-    {"AttributeName": "item", "AttributeType": "S"},
-    {"AttributeName": "low_stock", "AttributeType": "S"},
-]
-LOW_STOCK_GSI = {
-    "IndexName": LOW_STOCK_INDEX,
-    "KeySchema": [
-        {"AttributeName": "low_stock", "KeyType": "HASH"},
-        {"AttributeName": "store", "KeyType": "RANGE"},
-    ],
-    "Projection": {"ProjectionType": "ALL"},
-}
 STORES_KEY_SCHEMA = [{"AttributeName": "store", "KeyType": "HASH"}]
 STORES_ATTRIBUTES = [{"AttributeName": "store", "AttributeType": "S"}]
 
 Row = tuple[str, str, int]
-
-
-def create_indexed_inventory_table(dynamodb: Any, name: str, *, stream: bool = True) -> Any:
-    """The inventory table with its ``low-stock`` index, with a boto3 client or resource."""
-    options: dict[str, Any] = {"StreamSpecification": STREAM} if stream else {}
-    return dynamodb.create_table(
-        TableName=name,
-        KeySchema=INVENTORY_KEY_SCHEMA,
-        AttributeDefinitions=INVENTORY_ATTRIBUTES,
-        GlobalSecondaryIndexes=[LOW_STOCK_GSI],
-        BillingMode="PAY_PER_REQUEST",
-        **options,
-    )
 
 
 def create_stores_table(dynamodb: Any, name: str) -> Any:

@@ -24,25 +24,12 @@ from moto.dynamodb.models import dynamodb_backends
 from app_inventory import aws_clients
 from devtools.inventory_table import create_inventory_table
 from tests.conftest import load_event
+from tests.lambda_context import FakeLambdaContext
 
 REGION = "us-east-1"
 BUCKET = "inventory-uploads-123456789012-dev"
 TABLE = "inventory-123456789012-dev"
 TOPIC = "NoStock"
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "inventory-handler-dev"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = (
-        "arn:aws:lambda:us-east-1:123456789012:function:inventory-handler-dev"
-    )
-    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 
 from app_inventory import aws_clients, load_clients, load_inventory
 from app_inventory.load_report import MAX_LISTED
+from tests.app_inventory.csv_samples import ONE_OF_EACH_BAD_ROW
 from tests.app_inventory.loader_harness import Loader, loader, loader_1000
 from tests.conftest import REPO_ROOT
 
@@ -89,17 +90,8 @@ def test_a_messy_but_valid_file_loads(loader: Loader) -> None:
 
 def test_bad_rows_are_rejected_with_line_and_reason_and_good_rows_load(loader: Loader) -> None:
     # GIVEN one good row and one of each kind of bad row
-    body = (
-        b"store,item,count\n"
-        b"Berlin,Apples,42\n"
-        b"Berlin,Pears\n"
-        b"Berlin,Plums,many\n"
-        b"Berlin,Figs,-1\n"
-        b",Kiwis,3\n"
-        b"Madrid,,3\n"
-    )
     # WHEN loaded
-    loader.load("uploads/bad-rows.csv", body)
+    loader.load("uploads/bad-rows.csv", ONE_OF_EACH_BAD_ROW)
     # THEN the good row is in and every bad one is reported at its line
     assert loader.stack.counts() == {("Berlin", "Apples"): 42}
     report = loader.stack.report("reports/bad-rows.csv.report.json")

@@ -1,7 +1,7 @@
 """The read API's routes on the stores summary and the low-stock index, and the prefix search,
 against a real moto server (the handler in-process, boto3 over HTTP through AWS_ENDPOINT_URL).
 
-The tables are created as the spec defines them (tests/inventory_api_tables.py): the inventory
+The tables are created as the module defines them (devtools/inventory_table.py): the inventory
 with its sparse ``low-stock`` index (hash ``low_stock``, range ``store``), and the stores table.
 """
 
@@ -16,12 +16,11 @@ import pytest
 
 from app_inventory import aws_clients
 from app_inventory.items_pagination import LOW_STOCK, decode_token
+from devtools.inventory_table import LOW_STOCK_INDEX, create_inventory_table
 from devtools.moto_server import moto_server
 from devtools.ports import free_port
 from tests.conftest import load_event
 from tests.inventory_api_tables import (
-    LOW_STOCK_INDEX,
-    create_indexed_inventory_table,
     create_stores_table,
     fill_tables,
     inventory_item,
@@ -90,7 +89,7 @@ def tables(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tabl
         monkeypatch.setenv(name, value)
     aws_clients.reset()
     dynamodb = boto3.resource("dynamodb")
-    inventory = create_indexed_inventory_table(dynamodb, TABLE)
+    inventory = create_inventory_table(dynamodb, TABLE)
     stores = create_stores_table(dynamodb, STORES_TABLE)
     yield Tables(inventory, stores)
     aws_clients.reset()

@@ -44,10 +44,10 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Item, Table
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from devtools.inventory_table import create_inventory_table
 from orchestrator.processes import stop_child
 from tests.inventory_api_tables import (
     LOW_STOCK_VALUE,
-    create_indexed_inventory_table,
     create_stores_table,
     inventory_item,
     summary_item,
@@ -126,7 +126,7 @@ def fill(endpoint: str, args: argparse.Namespace) -> int:
         aws_secret_access_key="testing",
     )
     # No stream: a million stream records would only cost memory; the stream is not under test.
-    inventory = create_indexed_inventory_table(dynamodb, args.table, stream=False)
+    inventory = create_inventory_table(dynamodb, args.table, stream=False)
     create_stores_table(dynamodb, args.stores_table)
     table = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(args.table)
     written = 0

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +25,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from tests.conftest import REPO_ROOT
 from tests.inventory_api_tables import store_summaries
+from tests.lambda_context import FakeLambdaContext
 
 WEB_DIR = REPO_ROOT / "app_inventory" / "web"
 PORTS = range(4650, 4660)
@@ -215,20 +215,6 @@ class ModelApi(_CountingApi):
         return {field: rows[start:end], "next_token": next_token}
 
 
-@dataclass(frozen=True)
-class _LambdaContext:
-    function_name: str = "inventory-get-inventory-api"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = (
-        "arn:aws:lambda:us-east-1:123456789012:function:inventory-get-inventory-api"
-    )
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
 class HandlerApi(_CountingApi):
     """The real ``get_inventory_api.handler`` behind HTTP, as API Gateway calls it (payload
     format 2.0): the page talks to the code that is deployed, on whatever DynamoDB the
@@ -260,7 +246,9 @@ class HandlerApi(_CountingApi):
         # One invocation at a time, as one Lambda sandbox runs them.
         with self._lock:
             started = time.perf_counter()
-            response = handler(event, _LambdaContext())
+            response = handler(
+                event, FakeLambdaContext(function_name="inventory-get-inventory-api")
+            )
             self.handler_seconds.append(time.perf_counter() - started)
         return response["statusCode"], json.loads(response["body"])
 

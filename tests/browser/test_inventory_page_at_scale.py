@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from app_inventory import aws_clients
+from devtools.inventory_table import LOW_STOCK_INDEX
 from devtools.ports import free_port
 from tests.browser.filled_moto import filled_moto_server, item_count, item_name, store_name
 from tests.browser.inventory_page import assert_items_shown, read_page, wait_until_settled
 from tests.browser.servers import PORTS, HandlerApi, serve_api, serve_website
-from tests.inventory_api_tables import LOW_STOCK_INDEX
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -24,6 +24,7 @@ import pytest
 from app_inventory.inventory_csv import InvalidInventoryFile
 from app_inventory.load_plan import survey
 from app_inventory.load_report import LoadReport
+from tests.app_inventory.csv_samples import ONE_OF_EACH_BAD_ROW
 from tests.integration.inventory_checks import (
     alerts,
     count_items,
@@ -162,14 +163,7 @@ BAD_FILES: dict[str, bytes] = {
     "latin1.csv": b"store,item,count\nBerlin,Milk,3\nBerlin,K\xe4se,3\n",
     "missing-column.csv": b"store,count\nBerlin,3\n",
     "rows-of-every-bad-kind.csv": (
-        b"store,item,count\n"
-        b"Berlin,Apples,42\n"
-        b"Berlin,Pears\n"
-        b"Berlin,Plums,many\n"
-        b"Berlin,Figs,-1\n"
-        b",Kiwis,3\n"
-        b"Madrid,,3\n"
-        b"Madrid,Jamon,\n"
+        ONE_OF_EACH_BAD_ROW + b"Madrid,Jamon,\n"
         b"Madrid,Olives,2.5\n"
         b"Madrid,Bread,1e3\n"
         b",,\n"

@@ -43,14 +43,22 @@ def notify_on_csv(aws: Callable[[str], Any], bucket: str, function_arn: str) -> 
     )
 
 
-def test_an_upload_runs_the_notified_function_asynchronously(
-    aws: Callable[[str], Any], make_function: Callable[..., str], cloud: LocalCloud
-) -> None:
-    # GIVEN a bucket that notifies a function on new .csv objects
+def notified_bucket(
+    aws: Callable[[str], Any], make_function: Callable[..., str]
+) -> tuple[str, str]:
+    """A new bucket that notifies a new ``copy_upload`` function of .csv objects."""
     bucket = unique("uploads")
     aws("s3").create_bucket(Bucket=bucket)
     name = make_function("copy_upload")
     notify_on_csv(aws, bucket, allow_s3(aws, name, bucket))
+    return bucket, name
+
+
+def test_an_upload_runs_the_notified_function_asynchronously(
+    aws: Callable[[str], Any], make_function: Callable[..., str], cloud: LocalCloud
+) -> None:
+    # GIVEN a bucket that notifies a function on new .csv objects
+    bucket, name = notified_bucket(aws, make_function)
 
     # WHEN a file is uploaded
     aws("s3").put_object(Bucket=bucket, Key="in/stock list.csv", Body=b"store,item,count\n")
@@ -71,10 +79,7 @@ def test_a_multipart_upload_notifies_once_as_on_aws(
     aws: Callable[[str], Any], make_function: Callable[..., str], cloud: LocalCloud
 ) -> None:
     # GIVEN a bucket that notifies a function on new .csv objects
-    bucket = unique("uploads")
-    aws("s3").create_bucket(Bucket=bucket)
-    name = make_function("copy_upload")
-    notify_on_csv(aws, bucket, allow_s3(aws, name, bucket))
+    bucket, name = notified_bucket(aws, make_function)
     # WHEN a file is uploaded in two parts (as boto3 does for files over 8 MB)
     s3 = aws("s3")
     upload = s3.create_multipart_upload(Bucket=bucket, Key="big.csv")["UploadId"]

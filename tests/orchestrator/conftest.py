@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.orchestrator.moto_inventory import Clients, clients, inventory_cloud
 
 AWS_CREDENTIAL_VARS = (
     "AWS_ACCESS_KEY_ID",
@@ -28,3 +31,15 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     home = tmp_path / "orchestrate-home"
     monkeypatch.setenv("ORCHESTRATE_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server for one test module (its own queues, bucket and functions)."""
+    with inventory_cloud(tmp_path_factory.mktemp("moto-inventory")) as url:
+        yield url
+
+
+@pytest.fixture
+def aws(endpoint: str) -> Clients:
+    return clients(endpoint)

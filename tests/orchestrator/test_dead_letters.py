@@ -7,7 +7,6 @@ stack's functions send (built by the app's own code where it has a builder).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,7 @@ from orchestrator import dead_letters
 from orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from tests.orchestrator.moto_inventory import (
     Clients,
-    clients,
     create_stack,
-    inventory_cloud,
     queue_bodies,
     use_as_aws,
     write_outputs,
@@ -100,17 +97,6 @@ def stream_batch_body() -> str:
             },
         }
     )
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with inventory_cloud(tmp_path_factory.mktemp("moto-dlq")) as url:
-        yield url
-
-
-@pytest.fixture
-def aws(endpoint: str) -> Clients:
-    return clients(endpoint)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,6 @@ from orchestrator.targets import Target
 from tests.orchestrator.moto_inventory import (
     REGION,
     Clients,
-    clients,
-    inventory_cloud,
     use_as_aws,
     write_outputs,
 )
@@ -103,17 +100,6 @@ class FakeLoader:
     def _uploaded(self) -> bool:
         listing = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=f"uploads/{CSV_NAME}")
         return bool(listing.get("KeyCount"))
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with inventory_cloud(tmp_path_factory.mktemp("moto-load")) as url:
-        yield url
-
-
-@pytest.fixture
-def aws(endpoint: str) -> Clients:
-    return clients(endpoint)
 
 
 @pytest.fixture
