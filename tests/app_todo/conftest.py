@@ -6,6 +6,9 @@ Route tests take ``client`` and run once per backend; the app is started once pe
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,9 +20,11 @@ from sqlalchemy.engine import URL
 from sqlmodel import Session
 
 from app.core.config import Settings
+from app.core.logging import JsonFormatter
 from app.main import create_app
 from app.models import Task
 from tests.app_todo.databases import fresh_mysql_database, require_mariadb, sqlite_url
+from tests.app_todo.private_mariadb import PrivateMariaDB, private_mariadb_server
 
 BACKENDS = ["sqlite", "mariadb"]
 
@@ -40,6 +45,13 @@ def make_settings(url: URL | str, **overrides: Any) -> Settings:
 def mariadb_server() -> URL:
     """URL of the MariaDB test server (skips, or fails in CI, when it is not reachable)."""
     return require_mariadb()
+
+
+@pytest.fixture(scope="session")
+def private_mariadb() -> Iterator[PrivateMariaDB]:
+    """A MariaDB of the tests' own (port 3307) that they may stop, start, freeze and thaw."""
+    with private_mariadb_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -85,3 +97,28 @@ def session(client: TestClient, engine: Engine) -> Iterator[Session]:
     """A session on the same database as ``client``."""
     with Session(engine) as session:
         yield session
+
+
+class JsonLog:
+    """What the app logged while a test ran, formatted as its JSON lines."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    def lines(self) -> list[dict[str, Any]]:
+        # Every line must be JSON: json.loads fails the test on any other.
+        return [json.loads(line) for line in self.stream.getvalue().splitlines()]
+
+
+@pytest.fixture
+def json_log() -> Iterator[JsonLog]:
+    """The root logger's records, through the app's JSON formatter, for one test."""
+    log = JsonLog()
+    handler = logging.StreamHandler(log.stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield log
+    finally:
+        root.removeHandler(handler)

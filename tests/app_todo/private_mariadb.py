@@ -8,14 +8,18 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
 from orchestrator.processes import stop_child
+from tests.conftest import require_component
 
 PORT = 3307
 USER = "todo"
@@ -106,7 +110,18 @@ class PrivateMariaDB:
         stop_child(self.process, timeout=60)
         self.process = None
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections stay open and nothing answers, as a hung database does."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def destroy(self) -> None:
+        if self.process is not None:
+            self.thaw()  # a stopped process would not act on the SIGTERM
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -144,3 +159,18 @@ def _run(command: list[str]) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
     if result.returncode != 0:
         raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr[-2000:]}")
+
+
+@contextmanager
+def private_mariadb_server() -> Iterator[PrivateMariaDB]:
+    """A started private server with the app's user and database; skips when it cannot run."""
+    problem = PrivateMariaDB.available()
+    require_component(problem is None, f"cannot run a private MariaDB: {problem}")
+    server = PrivateMariaDB()
+    try:
+        server.install()
+        server.start()
+        server.create_app_user()
+        yield server
+    finally:
+        server.destroy()

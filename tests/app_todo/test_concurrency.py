@@ -1,4 +1,4 @@
-"""200 creates at once over real HTTP give exactly 200 rows, with 200 distinct ids."""
+"""200 creates at once (200 clients) over real HTTP give exactly 200 rows, 200 distinct ids."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.app_todo.databases import fresh_mysql_database, sqlite_url
 from tests.app_todo.live_server import serve
 
 CREATES = 200
-CLIENT_THREADS = 50
+CLIENT_THREADS = CREATES  # every create in flight at once
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -67,6 +67,7 @@ def test_the_dockerfile_keeps_its_promises() -> None:
     assert user and user[-1] not in {"root", "0"}
     assert "HEALTHCHECK" in DOCKERFILE and "http://127.0.0.1:8000/" in DOCKERFILE
     assert '"uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"' in DOCKERFILE
+    assert '"--no-server-header"' in DOCKERFILE  # no banner naming the server and its version
 
 
 def test_requirements_txt_is_the_todo_dependency_group() -> None:

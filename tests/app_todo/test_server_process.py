@@ -1,6 +1,6 @@
 """The app as it is run for real: ``uvicorn app.main:app`` in its own process.
 
-It starts (wait, migrate), logs JSON lines, serves, and on SIGTERM shuts down cleanly.
+It starts (wait, migrate), logs JSON lines only, serves, and on SIGTERM shuts down cleanly.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def test_uvicorn_serves_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
             str(port),
             "--timeout-graceful-shutdown",
             "10",
+            "--no-server-header",
         ],
         cwd=REPO_ROOT / "app_todo",
         env=environment,
@@ -50,6 +51,9 @@ def test_uvicorn_serves_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
         _wait_until_up(base, process)
         created = requests.post(f"{base}/tasks", json={"title": "via uvicorn"}, timeout=10)
         assert created.status_code == 201
+        assert "server" not in created.headers  # --no-server-header, as in the image
+        refused = requests.post(f"{base}/tasks", json={"title": ""}, timeout=10)
+        assert refused.status_code == 422
 
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
@@ -67,6 +71,12 @@ def test_uvicorn_serves_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
     assert "Application shutdown complete." in messages
     assert any(m.startswith("Uvicorn running on") for m in messages)  # uvicorn's own, as JSON
     assert any(r.get("path") == "/tasks" and r.get("status") == 201 for r in records)
+    assert any(
+        r.get("status") == 422
+        and r.get("reason") == "body.title: string_too_short"
+        and r.get("request_id") == refused.headers["x-request-id"]
+        for r in records
+    )
     assert all(not line.strip() or line.startswith("{") for line in output.splitlines()), output
 
 

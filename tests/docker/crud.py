@@ -13,6 +13,8 @@ def exercise_crud(base_url: str) -> None:
     root = session.get(f"{base_url}/", timeout=TIMEOUT_S)
     assert root.status_code == 200
     assert root.json() == {"message": "CloudTasks TODO API is running"}
+    assert "server" not in root.headers  # uvicorn runs with --no-server-header
+    assert root.headers["x-content-type-options"] == "nosniff"
     assert session.get(f"{base_url}/health/ready", timeout=TIMEOUT_S).status_code == 200
 
     created = session.post(

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
-from sqlmodel import Session
+
+from app.core.gate import DatabaseGate
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+async def get_gate(request: Request) -> DatabaseGate:
+    # async: FastAPI runs a plain def dependency in a thread, a hop per request for nothing.
+    gate: DatabaseGate = request.app.state.gate
+    return gate
 
 
-def get_db(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session
-
-
-EngineDep = Annotated[Engine, Depends(get_engine)]
-SessionDep = Annotated[Session, Depends(get_db)]
+GateDep = Annotated[DatabaseGate, Depends(get_gate)]

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -34,13 +34,18 @@ class Settings(BaseSettings):
     DB_NAME: str = "todo"
     SQLITE_PATH: Path = Path("todo.db")
 
-    # Connection pool: pre-ping is always on (core/db.py); recycle stays below MySQL's
-    # wait_timeout (8 h) and below idle timeouts of anything in between.
-    DB_POOL_SIZE: int = Field(default=5, ge=1)
-    DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
-    DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0)
+    # Database access (app/core/gate.py): at most DB_POOL_SIZE requests use the database at a
+    # time, one connection each; others wait, at most DB_MAX_WAITING of them and for at most
+    # DB_QUEUE_TIMEOUT seconds, then get 503. A request's database work (checkout, pre-ping,
+    # statements, commit) must end within DB_TIMEOUT seconds, else 503: a hung database costs
+    # seconds, not minutes. Recycle stays below MySQL's wait_timeout (8 h) and below idle
+    # timeouts of anything in between.
+    DB_POOL_SIZE: int = Field(default=10, ge=1, le=200)
+    DB_MAX_WAITING: int = Field(default=1000, ge=0)
+    DB_QUEUE_TIMEOUT: float = Field(default=2.0, gt=0)
+    DB_TIMEOUT: float = Field(default=3.0, gt=0)
+    DB_CONNECT_TIMEOUT: int = Field(default=2, ge=1)
     DB_POOL_RECYCLE: int = Field(default=1800, ge=-1)
-    DB_CONNECT_TIMEOUT: int = Field(default=5, ge=1)
 
     # Startup: wait for the database (the original design: 8 tries, 3 s apart), then migrate.
     DB_WAIT_ATTEMPTS: int = Field(default=8, ge=1)
@@ -48,6 +53,19 @@ class Settings(BaseSettings):
     DB_WAIT_BACKOFF: float = Field(default=1.0, ge=1.0)
     DB_WAIT_MAX_INTERVAL: float = Field(default=30.0, ge=0)
     MIGRATE_ON_STARTUP: bool = True
+
+    # Requests: a body above this many bytes is refused (413) before it is read whole.
+    MAX_BODY_BYTES: int = Field(default=65536, ge=1)
+    # Bearer token for the task routes' writes (and reads with API_AUTH_READS); unset or empty:
+    # no authentication (a trusted network, or auth in front of the app).
+    API_TOKEN: SecretStr | None = None
+    API_AUTH_READS: bool = False
+
+    @field_validator("API_TOKEN")
+    @classmethod
+    def _empty_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty token would let an empty "Bearer " header in: empty means off.
+        return value if value is not None and value.get_secret_value() else None
 
     @model_validator(mode="after")
     def _password_with_host(self) -> Self:

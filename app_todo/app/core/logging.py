@@ -39,7 +39,8 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str) -> None:
-    """Send the root logger, uvicorn's and alembic's through one JSON handler (idempotent)."""
+    """Send the root logger, uvicorn's, alembic's and Python warnings through one JSON handler
+    (idempotent)."""
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if h.get_name() != _HANDLER_NAME]
     handler = logging.StreamHandler(sys.stderr)
@@ -54,3 +55,5 @@ def configure_logging(level: str) -> None:
         logger.propagate = True
     # The request middleware logs each request with its id and duration; this would repeat it.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # Python warnings (deprecations from libraries, say) as JSON lines too, not bare text.
+    logging.captureWarnings(True)

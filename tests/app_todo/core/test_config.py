@@ -1,4 +1,4 @@
-"""Settings: where the database URL comes from."""
+"""Settings: where the database URL comes from; request limits and auth."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from app.core.config import Settings
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("DATABASE_URL", "DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "DB_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("MAX_BODY_BYTES", "API_TOKEN", "API_AUTH_READS"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -63,3 +65,26 @@ def test_retry_defaults_match_the_original_design() -> None:
     settings = Settings()
 
     assert (settings.DB_WAIT_ATTEMPTS, settings.DB_WAIT_INTERVAL) == (8, 3.0)
+
+
+def test_request_settings_default_to_a_64_kib_body_and_no_auth() -> None:
+    settings = Settings()
+
+    assert settings.MAX_BODY_BYTES == 65536
+    assert settings.API_TOKEN is None
+    assert settings.API_AUTH_READS is False
+
+
+def test_the_api_token_is_a_secret_and_empty_means_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_TOKEN", "t0ken-value")
+    monkeypatch.setenv("API_AUTH_READS", "true")
+
+    settings = Settings()
+
+    assert settings.API_TOKEN is not None
+    assert settings.API_TOKEN.get_secret_value() == "t0ken-value"
+    assert settings.API_AUTH_READS is True
+    assert "t0ken-value" not in repr(settings)
+    monkeypatch.setenv("API_TOKEN", "")
+    assert Settings().API_TOKEN is None
+    assert Settings(API_TOKEN="").API_TOKEN is None

@@ -1,0 +1,137 @@
+"""How requests reach the database: a bounded queue, a time limit, and a breaker.
+
+Why this shape (see the README, "Under load"): at most as many requests use the database at
+once as there are pooled connections, so none ever waits inside the pool. The others wait
+here, on the event loop, at most ``max_waiting`` of them and for at most ``queue_timeout``
+seconds, after which they get a fast 503 instead of a long stall. A request's whole database
+work must end within ``timeout`` seconds (a hung database answers nothing, and only a cancel
+ends the wait). Routes that need no database (liveness) never queue. When the database fails,
+the breaker lets one request at a time try it and answers the others 503 at once, so a hung
+database costs each request at most one timeout, not a queue of them, and the first request
+that succeeds closes the breaker again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.db import (
+    UNAVAILABLE_ERRORS,
+    DatabaseBusy,
+    DatabaseDown,
+    DatabaseTimeout,
+    describe_error,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class DatabaseGate:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        connections: int,
+        max_waiting: int,
+        queue_timeout: float,
+        timeout: float,
+    ) -> None:
+        self.engine = engine
+        self.connections = connections
+        self.max_waiting = max_waiting
+        self.queue_timeout = queue_timeout
+        self.timeout = timeout
+        # Created on first use: anyio primitives belong to the running event loop.
+        self._slots: anyio.CapacityLimiter | None = None
+        self._waiting = 0
+        self._down_since: float | None = None
+        self._probing = False
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    @property
+    def down(self) -> bool:
+        return self._down_since is not None
+
+    async def run(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+        """Await ``work(engine)`` within the time limit, after a bounded wait for a free slot."""
+        if self._down_since is not None and self._probing:
+            raise DatabaseDown
+        await self._acquire()
+        assert self._slots is not None
+        try:
+            # Checked again after the wait: what queued before the breaker opened is refused too.
+            probe = self._admit_while_down()
+            try:
+                result = await self._within_timeout(work)
+            except UNAVAILABLE_ERRORS as exc:
+                self._trip(exc)
+                raise
+            finally:
+                if probe:
+                    self._probing = False
+            self._close()
+            return result
+        finally:
+            self._slots.release()
+
+    async def _within_timeout(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+        try:
+            with anyio.fail_after(self.timeout):
+                return await work(self.engine)
+        except TimeoutError:
+            # The cancel interrupted a checkout, ping or statement: SQLAlchemy closes that
+            # connection rather than pooling it, so no half-read answer is ever reused.
+            raise DatabaseTimeout(f"no answer within {self.timeout:g} s") from None
+
+    def _admit_while_down(self) -> bool:
+        """While the breaker is open, admit one request at a time (a probe); refuse others."""
+        if self._down_since is None:
+            return False
+        if self._probing:
+            raise DatabaseDown
+        self._probing = True
+        return True
+
+    async def _acquire(self) -> None:
+        if self._slots is None:
+            self._slots = anyio.CapacityLimiter(self.connections)
+        slots = self._slots
+        try:
+            slots.acquire_nowait()
+            return
+        except anyio.WouldBlock:
+            pass
+        if self._waiting >= self.max_waiting:
+            raise DatabaseBusy
+        self._waiting += 1
+        try:
+            with anyio.fail_after(self.queue_timeout):
+                await slots.acquire()
+        except TimeoutError:
+            raise DatabaseBusy from None
+        finally:
+            self._waiting -= 1
+
+    def _trip(self, exc: BaseException) -> None:
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            logger.warning(
+                "database unavailable; probing it", extra={"reason": describe_error(exc)}
+            )
+
+    def _close(self) -> None:
+        if self._down_since is not None:
+            seconds = round(time.monotonic() - self._down_since, 1)
+            self._down_since = None
+            logger.info("database available again", extra={"down_s": seconds})

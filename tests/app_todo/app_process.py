@@ -1,0 +1,91 @@
+"""The app under uvicorn in a process of its own, as the image runs it.
+
+Load tests need it: a server in a thread of the test process would share the GIL with hundreds
+of client threads, and its latency would measure the clients, not the app.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy.engine import URL
+
+from orchestrator.processes import stop_child
+from tests.app_todo.live_server import free_port
+from tests.conftest import REPO_ROOT
+
+
+@dataclass
+class AppProcess:
+    base_url: str
+    log_path: Path
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+@contextmanager
+def app_process(database: URL, **settings: str) -> Iterator[AppProcess]:
+    """``uvicorn app.main:app`` on ``database`` with extra settings (environment variables)."""
+    port = free_port()
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": database.render_as_string(hide_password=False),
+        "LOG_LEVEL": "WARNING",
+        "DB_WAIT_ATTEMPTS": "1",
+        **settings,
+    }
+    with tempfile.TemporaryDirectory(prefix="todo-app-") as scratch:
+        log_path = Path(scratch) / "app.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "app.main:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-server-header",
+                    "--no-access-log",
+                ],
+                cwd=REPO_ROOT / "app_todo",
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        served = AppProcess(f"http://127.0.0.1:{port}", log_path)
+        try:
+            _wait_until_up(served, process)
+            yield served
+        finally:
+            stop_child(process, timeout=30)
+
+
+def _wait_until_up(served: AppProcess, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited:\n{served.log_path.read_text()[-3000:]}")
+        try:
+            if requests.get(f"{served.base_url}/health/ready", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the app was not ready in 60 s:\n{served.log_path.read_text()}")
+        time.sleep(0.1)
