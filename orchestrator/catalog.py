@@ -17,6 +17,7 @@ TODO = StackSpec(
         ("Swagger", "docs_url"),
         ("Tasks", "tasks_url"),
         ("Database", "db_mode"),
+        ("API auth", "api_auth"),
         ("Image", "image_uri"),
     ),
 )

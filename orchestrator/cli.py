@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestrator import cloud_logs, dead_letters, inventory_ops, todo_ops, todo_stack
+from orchestrator import cloud_logs, dead_letters, inventory_ops, todo_load, todo_ops, todo_stack
 from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
 from orchestrator.local_tasks import stop_local_task
@@ -329,8 +329,46 @@ def cmd_logs(args: argparse.Namespace) -> int:
 def cmd_smoke(args: argparse.Namespace) -> int:
     target = _target(args, start_local=False)
     outputs = _run(args, args.stack, target).outputs()
-    smoke = inventory_ops.smoke_inventory if args.stack == "inventory" else todo_ops.smoke_todo
-    return EXIT_OK if smoke(outputs, say) else EXIT_FAILED
+    if args.stack == "inventory":
+        passed = inventory_ops.smoke_inventory(outputs, say)
+    else:
+        token = todo_ops.api_token(target, outputs)
+        passed = todo_ops.smoke_todo(outputs, say, token=token)
+        if passed and args.clients:
+            passed = _load_todo(outputs, token, clients=args.clients, seconds=args.seconds)
+    return EXIT_OK if passed else EXIT_FAILED
+
+
+def _load_todo(outputs: dict[str, Any], token: str | None, *, clients: int, seconds: float) -> bool:
+    base = str(outputs["api_base_url"]).rstrip("/")
+    say(f"{clients} concurrent clients for {seconds:g} s against {base} ...")
+    report = todo_load.run_clients(base, clients=clients, seconds=seconds, token=token)
+    for line in report.summary():
+        say(f"  {line}")
+    if report.all_answered_2xx:
+        say("every request answered 2xx")
+    else:
+        say("some requests were refused or got no answer (see the counts above)")
+    return report.all_answered_2xx
+
+
+TOKEN_STACKS = ("todo",)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    # Only the token goes to stdout, so that TOKEN=$(python orchestrate.py token todo) works.
+    named = named_target(args.target)
+    outputs = _run(args, args.stack, named).outputs()
+    if not outputs.get("api_token_secret_arn"):
+        raise StackError(
+            f"the {args.stack} stack (target {named.name}, env {args.env}) has no API token: its "
+            "API is open to anyone who reaches it. Deploy it again with --var api_auth=token"
+        )
+    target = resolve_target(named.name, start_local=False)
+    if args.target == "auto":
+        print(f"Target: {target.name} ({target.reason})", file=sys.stderr)
+    print(todo_ops.api_token(target, outputs), flush=True)
+    return EXIT_OK
 
 
 def cmd_local(args: argparse.Namespace) -> int:
@@ -490,6 +528,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     smoke = add("smoke", cmd_smoke, "check that a deployed stack answers")
     smoke.add_argument("stack", choices=list(STACKS))
+    smoke.add_argument(
+        "--clients",
+        type=_positive_int,
+        default=0,
+        help="todo: then run this many concurrent clients (create, get, update, list, delete) "
+        "and fail unless every request is answered 2xx",
+    )
+    smoke.add_argument(
+        "--seconds",
+        type=_positive_seconds,
+        default=10.0,
+        help="how long the --clients round lasts (default 10)",
+    )
+
+    token = add("token", cmd_token, "print the bearer token of a deployed API (api_auth=token)")
+    token.description = (
+        "Print the bearer token that the TODO API's writes (and, with api_auth_reads, its reads) "
+        "need, read from the stack's Secrets Manager secret; only the token goes to stdout. "
+        "Send it as 'Authorization: Bearer <token>'. Exit code 1 when the stack has no token "
+        "(deployed with api_auth=none, the default) or cannot be reached."
+    )
+    token.add_argument("stack", choices=list(TOKEN_STACKS))
 
     demo = add("demo", cmd_demo, "both stacks on the local cloud, with the sample data")
     demo.add_argument("--var", action="append", default=[], metavar="K=V")

@@ -9,8 +9,6 @@ are the same; only the database differs. A ``database_url`` runs it against anot
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import posixpath
 import time
@@ -25,6 +23,7 @@ from orchestrator.local_task_common import (
     LineSink,
     LocalTask,
     LocalTaskError,
+    config_hash,
     http_ok,
     ignore,
     wait_until,
@@ -150,10 +149,6 @@ def _not_running(container: Container, what: str) -> str | None:
     return None
 
 
-def _config_hash(spec: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def _start_sidecar(
     client: DockerClient, names: Mapping[str, str], image: str, on_line: LineSink
 ) -> dict[str, str]:
@@ -211,6 +206,7 @@ def run_container_task(
     mysql_image: str | None = None,
     database_url: str | None = None,
     host_mounts: Mapping[Path, str] | None = None,
+    environment: Mapping[str, str] | None = None,
     on_line: LineSink = ignore,
 ) -> LocalTask:
     """Run the task's containers (reusing them when unchanged); return when the app is healthy.
@@ -219,6 +215,8 @@ def run_container_task(
     without one the app runs on SQLite in a volume). In ``managed`` mode the sidecar stands in
     for RDS. ``database_url`` and
     ``host_mounts`` (host path -> container path) point the app at a database of your own.
+    ``environment``: the app's other settings, as the task definition gives them (the database
+    settings above win).
     """
     from docker.errors import APIError
 
@@ -235,16 +233,16 @@ def run_container_task(
         containers: tuple[str, ...] = (names["app"],)
         sidecar = None if database_url else _sidecar_image(client, mysql_image, on_line)
         if database_url:
-            environment = {"DATABASE_URL": database_url}
+            database_env = {"DATABASE_URL": database_url}
             database = "the given database"
         elif sidecar:
-            environment = _start_sidecar(client, names, sidecar, on_line)
+            database_env = _start_sidecar(client, names, sidecar, on_line)
             containers = (names["app"], names["db"])
             role = "standing in for RDS" if db_mode == "managed" else "sidecar"
             database = f"MySQL container {names['db']} ({sidecar}, {role})"
         else:
             sqlite_path = _image_env(client, image).get("SQLITE_PATH", DEFAULT_SQLITE_PATH)
-            environment = {"SQLITE_PATH": sqlite_path}
+            database_env = {"SQLITE_PATH": sqlite_path}
             # The volume goes on the file's directory, which the image gives the app's user: a
             # fresh named volume takes that directory's owner, so the non-root app can write.
             volumes[names["data_volume"]] = {"bind": posixpath.dirname(sqlite_path), "mode": "rw"}
@@ -256,9 +254,10 @@ def run_container_task(
                 )
         for note in notes:
             on_line(note)
+        app_env = {**(environment or {}), **database_env}
         image_id = client.images.get(image).id
-        spec = {"image": image_id, "env": environment, "port": port, "volumes": volumes}
-        config = _config_hash(spec)
+        spec = {"image": image_id, "env": app_env, "port": port, "volumes": volumes}
+        config = config_hash(spec)
         container = _get_container(client, names["app"])
         if (
             container is not None
@@ -277,7 +276,7 @@ def run_container_task(
                 name=names["app"],
                 detach=True,
                 network=names["network"],
-                environment=environment,
+                environment=app_env,
                 volumes=volumes,
                 ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
                 labels={LABEL: names["app"], CONFIG_LABEL: config},

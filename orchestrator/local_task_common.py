@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -42,6 +44,12 @@ class LocalTask:
     pid: int | None = None
     log_path: Path | None = None
     notes: tuple[str, ...] = field(default=())
+
+
+def config_hash(spec: Mapping[str, object]) -> str:
+    """A short digest of how a task was started, to tell whether a running one can be reused
+    (it holds no secret in the clear)."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def http_ok(url: str, timeout: float = 3.0) -> bool:

@@ -7,6 +7,7 @@ image: the app under uvicorn on SQLite (``uvicorn_task``). Either way the app an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from orchestrator.container_task import run_container_task, stop_container_task
@@ -33,11 +34,14 @@ def run_local_task(
     mysql_image: str | None = None,
     work_dir: Path | None = None,
     use_docker: bool | None = None,
+    environment: Mapping[str, str] | None = None,
     on_line: LineSink = ignore,
 ) -> LocalTask:
     """Start (or reuse) the local task; return once the app is healthy on 127.0.0.1:``port``.
 
     ``use_docker=None`` decides by whether an image was given and an engine answers.
+    ``environment``: the app container's settings other than the database's (the task
+    definition's environment and resolved secrets); the local database is wired here.
     """
     engine = engine_available()
     if use_docker is None:
@@ -48,7 +52,13 @@ def run_local_task(
         # Switching from the fallback frees the port (and the other way round below).
         stop_uvicorn_task(name=name, work_dir=work_dir, on_line=on_line)
         return run_container_task(
-            image, port=port, name=name, db_mode=db_mode, mysql_image=mysql_image, on_line=on_line
+            image,
+            port=port,
+            name=name,
+            db_mode=db_mode,
+            mysql_image=mysql_image,
+            environment=environment,
+            on_line=on_line,
         )
     if image is None:
         on_line("no image to run: the app runs directly with uvicorn instead of in containers")
@@ -58,7 +68,9 @@ def run_local_task(
         on_line("no Docker engine answers: the app runs directly with uvicorn instead")
     if engine:
         stop_container_task(name=name, remove_data=False, on_line=on_line)
-    return run_uvicorn_task(port=port, name=name, work_dir=work_dir, on_line=on_line)
+    return run_uvicorn_task(
+        port=port, name=name, work_dir=work_dir, environment=environment, on_line=on_line
+    )
 
 
 def stop_local_task(

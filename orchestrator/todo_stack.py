@@ -8,16 +8,20 @@ push, no change in the plan), and only then is the whole stack planned with that
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import urllib.error
 import urllib.request
 from typing import Any
 
-from orchestrator import images
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orchestrator import images, todo_ops
 from orchestrator.local_task_common import DEFAULT_PORT, LocalTaskError
 from orchestrator.local_tasks import run_local_task, stop_local_task
 from orchestrator.stacks import StackContext, StackError, lab_role
+from orchestrator.targets import Target
 from orchestrator.workspace import REPO_ROOT
 
 APP_DIR = REPO_ROOT / "app_todo"
@@ -25,6 +29,8 @@ MODULE = "module.todo"
 REPOSITORY = f"{MODULE}.aws_ecr_repository.this"
 HEALTH_TIMEOUT_S = 900.0
 LOCAL_PORT_ENV = "TODO_LOCAL_PORT"
+# Settings of the task's database, which the local runner replaces by its own.
+LOCAL_DATABASE_PREFIX = "DB_"
 
 
 def prepare(ctx: StackContext, user_vars: dict[str, Any]) -> dict[str, Any]:
@@ -107,12 +113,34 @@ def _publish_locally(ctx: StackContext, name: str, tag: str) -> None:
 
 
 def finish(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
-    outputs["image_uri"] = _task_image(ctx, outputs)
+    container = _app_container(ctx, outputs)
+    outputs["image_uri"] = str(container["image"])
     if ctx.target.name == "local":
-        return _run_locally(ctx, outputs)
-    wait_for_healthy_targets(ctx, outputs)
-    outputs["tasks_url"] = f"{str(outputs['api_base_url']).rstrip('/')}/tasks"
+        outputs = _run_locally(ctx, outputs, task_environment(ctx.target, container))
+    else:
+        wait_for_healthy_targets(ctx, outputs)
+        outputs["tasks_url"] = f"{str(outputs['api_base_url']).rstrip('/')}/tasks"
+    _show_token(ctx, outputs)
     return outputs
+
+
+def _show_token(ctx: StackContext, outputs: dict[str, Any]) -> None:
+    """Say the API's token once, after the deploy; it is never written into the outputs."""
+    command = f"python orchestrate.py token todo --target {ctx.target.name} --env {ctx.environment}"
+    try:
+        token = todo_ops.api_token(ctx.target, outputs)
+    except (BotoCoreError, ClientError, StackError) as error:
+        # The stack is deployed: a token we cannot show must not fail the deploy.
+        ctx.say(f"\nCould not read the API token ({error}); try later with '{command}'.")
+        return
+    if token is None:
+        return
+    guarded = "writes and reads" if outputs.get("api_auth_reads") else "writes"
+    ctx.say(
+        f"\nThe API's {guarded} on /tasks need this bearer token (print it again with '{command}'):"
+    )
+    ctx.say(f"  {token}")
+    ctx.say(f"  {todo_ops.curl_example(outputs, token)}")
 
 
 def local_task_name(environment: str) -> str:
@@ -125,18 +153,70 @@ def local_port() -> int:
     return int(os.environ.get(LOCAL_PORT_ENV, DEFAULT_PORT))
 
 
-def _task_image(ctx: StackContext, outputs: dict[str, Any]) -> str:
-    """The app container's image, as the deployed task definition names it."""
+def _app_container(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
+    """The app's container definition, as the deployed task definition holds it."""
     described = ctx.target.client("ecs").describe_task_definition(
         taskDefinition=outputs["task_definition_arn"]
     )
     for container in described["taskDefinition"]["containerDefinitions"]:
         if container["name"] == outputs.get("container_name"):
-            return str(container["image"])
+            return dict(container)
     raise StackError(f"no container {outputs.get('container_name')!r} in the task definition")
 
 
-def _run_locally(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
+def task_environment(target: Target, container: dict[str, Any]) -> dict[str, str]:
+    """The app container's environment as ECS would start it: its plain variables, and its
+    ``secrets`` read from Secrets Manager. The database settings (DB_*) are left out: the local
+    runner wires its own database (a sidecar container or SQLite)."""
+    environment = {
+        str(pair["name"]): str(pair["value"])
+        for pair in container.get("environment", [])
+        if not str(pair["name"]).startswith(LOCAL_DATABASE_PREFIX)
+    }
+    secrets = [
+        pair
+        for pair in container.get("secrets", [])
+        if not str(pair["name"]).startswith(LOCAL_DATABASE_PREFIX)
+    ]
+    if secrets:
+        client = target.client("secretsmanager")
+        for pair in secrets:
+            environment[str(pair["name"])] = read_secret(client, str(pair["valueFrom"]))
+    return environment
+
+
+def read_secret(client: Any, value_from: str) -> str:
+    """A task definition secret's value, as ECS reads it: ``valueFrom`` is a secret's ARN, whole
+    (the secret string), or followed by ``:json-key:version-stage:version-id`` (each may be
+    empty) to pick one key of a JSON secret."""
+    parts = value_from.split(":")
+    if len(parts) < 7 or parts[2] != "secretsmanager":
+        raise StackError(
+            f"cannot run the task locally: {value_from!r} is not a Secrets Manager secret ARN "
+            "(the local run reads secrets from Secrets Manager only)"
+        )
+    arn = ":".join(parts[:7])
+    json_key, stage, version = (parts[7:] + ["", "", ""])[:3]
+    request: dict[str, str] = {"SecretId": arn}
+    if stage:
+        request["VersionStage"] = stage
+    if version:
+        request["VersionId"] = version
+    try:
+        secret = str(client.get_secret_value(**request)["SecretString"])
+    except client.exceptions.ResourceNotFoundException:
+        raise StackError(f"the task's secret {arn} does not exist") from None
+    if not json_key:
+        return secret
+    try:
+        return str(json.loads(secret)[json_key])
+    except (json.JSONDecodeError, TypeError, KeyError):
+        raise StackError(f"the secret {arn} has no JSON key {json_key!r}") from None
+
+
+def _run_locally(
+    ctx: StackContext, outputs: dict[str, Any], environment: dict[str, str]
+) -> dict[str, Any]:
     """ECS on the emulator stores the service but runs nothing: run the task here."""
     image_uri = str(outputs.get("image_uri") or "")
     tag = image_uri.rsplit(":", 1)[-1] if ":" in image_uri else None
@@ -151,6 +231,7 @@ def _run_locally(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
             port=local_port(),
             name=local_task_name(ctx.environment),
             db_mode=str(outputs.get("db_mode") or "sidecar"),
+            environment=environment,
             on_line=lambda line: ctx.say(f"  {line}"),
         )
     except LocalTaskError as error:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 
 from orchestrator.local_task_common import (
@@ -21,6 +22,7 @@ from orchestrator.local_task_common import (
     LineSink,
     LocalTask,
     LocalTaskError,
+    config_hash,
     http_ok,
     ignore,
     local_tasks_dir,
@@ -37,6 +39,11 @@ def _paths(work_dir: Path, name: str) -> tuple[Path, Path, Path]:
     """The pid file, log file and SQLite file of one named task."""
     directory = work_dir / name
     return directory / "uvicorn.pid", directory / "uvicorn.log", directory / "todo.sqlite3"
+
+
+def _config_file(pid_file: Path) -> Path:
+    """Where the digest of the running app's settings is kept, beside its pid file."""
+    return pid_file.with_name("uvicorn.config")
 
 
 def _our_process(pid: int) -> bool:
@@ -60,6 +67,13 @@ def _read_pid(pid_file: Path) -> int | None:
         return None
 
 
+def _read_config(pid_file: Path) -> str | None:
+    try:
+        return _config_file(pid_file).read_text().strip()
+    except OSError:
+        return None
+
+
 def _tail(log_file: Path, lines: int = 20) -> str:
     try:
         with log_file.open(errors="replace") as handle:
@@ -74,18 +88,27 @@ def run_uvicorn_task(
     name: str = DEFAULT_NAME,
     work_dir: Path | None = None,
     database_url: str | None = None,
+    environment: Mapping[str, str] | None = None,
     on_line: LineSink = ignore,
 ) -> LocalTask:
-    """Start (or reuse) the app under uvicorn on 127.0.0.1:``port``; return when it answers."""
+    """Start (or reuse) the app under uvicorn on 127.0.0.1:``port``; return when it answers.
+
+    ``environment``: the app's settings from the task definition (the database URL wins); a
+    running app started with other settings is restarted.
+    """
     work_dir = work_dir or local_tasks_dir()
     pid_file, log_file, sqlite_file = _paths(work_dir, name)
     base_url = f"http://127.0.0.1:{port}"
     url = database_url or f"sqlite:///{sqlite_file}"
     database = "the given database" if database_url else f"SQLite file {sqlite_file}"
+    app_env = {**(environment or {}), "DATABASE_URL": url}
+    config = config_hash(app_env)
     pid = _read_pid(pid_file)
     if pid and _our_process(pid) and http_ok(base_url + "/"):
-        on_line(f"uvicorn already serving the app on {base_url} (pid {pid})")
-        return LocalTask(base_url, "uvicorn", database, pid=pid, log_path=log_file)
+        if _read_config(pid_file) == config:
+            on_line(f"uvicorn already serving the app on {base_url} (pid {pid})")
+            return LocalTask(base_url, "uvicorn", database, pid=pid, log_path=log_file)
+        on_line("the app's settings changed: restarting uvicorn")
     if pid:
         stop_uvicorn_task(name=name, work_dir=work_dir, on_line=on_line)
     if http_ok(base_url + "/"):
@@ -98,9 +121,9 @@ def run_uvicorn_task(
         )
 
     pid_file.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, **app_env}
     argv = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-    argv += ["--port", str(port), "--no-access-log"]
+    argv += ["--port", str(port), "--no-access-log", "--no-server-header"]
     on_line(f"running the app with uvicorn on {base_url}, data in {database}")
     with log_file.open("ab") as log:
         # A session of its own: the app outlives this command, and Ctrl+C here does not reach it.
@@ -114,6 +137,7 @@ def run_uvicorn_task(
             start_new_session=True,
         )
     pid_file.write_text(f"{process.pid}\n")
+    _config_file(pid_file).write_text(f"{config}\n")
 
     def exited() -> str | None:
         if process.poll() is None:
@@ -158,6 +182,7 @@ def stop_uvicorn_task(
         on_line(f"stopped uvicorn (pid {pid})")
         stopped = True
     pid_file.unlink(missing_ok=True)
+    _config_file(pid_file).unlink(missing_ok=True)
     if remove_data:
         for path in (sqlite_file, sqlite_file.with_name(sqlite_file.name + "-journal")):
             path.unlink(missing_ok=True)

@@ -7,9 +7,9 @@ import importlib.util
 import io
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from devtools.ports import free_port
 from orchestrator.catalog import get_stack
 from orchestrator.cli import main
 from orchestrator.deploy import StackRun
+from orchestrator.stacks import parse_user_vars
 from orchestrator.targets import Target, resolve_target
 from tests.conftest import require_component
 
@@ -59,6 +60,9 @@ class DeployedStack:
     environment: str
     target: Target
     outputs: dict[str, Any]
+    # The --var values it was deployed with, and what the deploy printed.
+    user_vars: dict[str, Any] = field(default_factory=dict)
+    deploy_output: str = ""
 
     def run(self) -> StackRun:
         return StackRun(get_stack(self.name), self.target, self.environment, print)
@@ -68,19 +72,36 @@ class DeployedStack:
 
 
 @contextmanager
-def applied_on_local_cloud(stack: str, environment: str, home: Path) -> Iterator[DeployedStack]:
-    """Apply ``stack`` on a private local cloud; destroy it and stop the cloud whatever happens."""
+def applied_on_local_cloud(
+    stack: str,
+    environment: str,
+    home: Path,
+    user_vars: Callable[[Target], Mapping[str, str]] | None = None,
+) -> Iterator[DeployedStack]:
+    """Apply ``stack`` on a private local cloud; destroy it and stop the cloud whatever happens.
+
+    ``user_vars``: given the started local cloud (to create what the variables name first), the
+    ``--var`` values of the deploy.
+    """
     require_local_cloud_parts()
     saved = dict(os.environ)
     os.environ["ORCHESTRATE_HOME"] = str(home)
     os.environ["ORCHESTRATE_LOCAL_PORT"] = str(free_port(range(4581, 4599)))
     os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
     try:
-        code, _ = run_cli("deploy", stack, "--target", "local", "--env", environment)
-        assert code == 0, f"deploy {stack} failed with exit code {code}"
         target = resolve_target("local")
+        variables = dict(user_vars(target)) if user_vars else {}
+        var_args = [
+            part for key, value in variables.items() for part in ("--var", f"{key}={value}")
+        ]
+        code, output = run_cli(
+            "deploy", stack, "--target", "local", "--env", environment, *var_args
+        )
+        assert code == 0, f"deploy {stack} failed with exit code {code}"
         outputs = StackRun(get_stack(stack), target, environment, print).outputs()
-        yield DeployedStack(stack, environment, target, outputs)
+        yield DeployedStack(
+            stack, environment, target, outputs, parse_user_vars(var_args[1::2]), output
+        )
     finally:
         try:
             run_cli("destroy", stack, "--target", "local", "--env", environment)

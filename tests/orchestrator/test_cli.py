@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,30 @@ def test_local_down_clears_the_local_state_it_invalidates(
     assert not state.exists()
     assert aws_state.exists()
     assert "local Terraform state was cleared" in capsys.readouterr().out
+
+
+def test_token_before_any_deploy_says_to_deploy(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "todo", "--target", "local"]) == EXIT_FAILED
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "deploy it first with 'python orchestrate.py deploy todo'" in captured.err
+
+
+def test_token_of_an_open_api_says_how_to_protect_it(
+    isolated_environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As a deploy with the default api_auth = none leaves the outputs.
+    outputs = isolated_environment / "state" / "local" / "dev" / "todo" / "outputs.json"
+    outputs.parent.mkdir(parents=True)
+    outputs.write_text(json.dumps({"api_auth": "none", "api_token_secret_arn": None}))
+
+    assert main(["token", "todo", "--target", "local"]) == EXIT_FAILED
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "has no API token: its API is open to anyone who reaches it" in captured.err
+    assert "--var api_auth=token" in captured.err
+
+
+def test_token_is_only_for_the_todo_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "inventory"]) == EXIT_USAGE
+    assert "invalid choice: 'inventory'" in capsys.readouterr().err

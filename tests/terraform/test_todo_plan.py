@@ -3,7 +3,7 @@
 GIVEN the todo stack initialised in a throwaway data dir, with a moto server answering the data
 sources (default VPC, subnets, zones) and the random password
 WHEN terraform plans it in sidecar mode with created roles, in managed mode with the Learner Lab
-role, or with inputs it must refuse
+role, protected (a bearer token, HTTPS, alarm email), or with inputs it must refuse
 THEN the planned resources carry the settings the design asks for, and refused inputs fail with
 a message that says why.
 
@@ -54,6 +54,24 @@ OUTPUTS = {
     "db_secret_arn",
     "autoscaling_range",
     "uses_lab_role",
+    "api_auth",
+    "api_auth_reads",
+    "api_token_secret_arn",
+    "https_enabled",
+    "alarms_topic_arn",
+    "alarm_names",
+}
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+SERVICE_ALARMS = {
+    "alb-5xx": ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"),
+    "target-5xx": ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
+    "unhealthy-tasks": ("AWS/ApplicationELB", "UnHealthyHostCount"),
+    "cpu": ("AWS/ECS", "CPUUtilization"),
+    "memory": ("AWS/ECS", "MemoryUtilization"),
+}
+DATABASE_ALARMS = {
+    "db-free-storage": ("AWS/RDS", "FreeStorageSpace"),
+    "db-connections": ("AWS/RDS", "DatabaseConnections"),
 }
 
 
@@ -116,13 +134,37 @@ def managed_plan(todo_stack: Stack) -> Plan:
 
 
 @pytest.fixture(scope="module")
+def protected_plan(todo_stack: Stack) -> Plan:
+    """A bearer token for reads and writes, HTTPS on a domain of one's own, alarms by email."""
+    return todo_stack.plan(
+        "protected",
+        todo_vars(
+            api_auth="token",
+            api_auth_reads=True,
+            certificate_arn=CERTIFICATE,
+            domain_name="todo.example.com",
+            alarm_email="oncall@example.com",
+            alarm_thresholds={"cpu_percent": 70},
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
 def refusals(todo_stack: Stack) -> str:
     """One plan with several refused inputs: Terraform reports every invalid variable at once
     (a plan costs seconds, mostly the provider starting); each message names its own cause."""
     return refused(
         todo_stack,
         "refused",
-        todo_vars(desired_count=2, autoscaling={"max": 3}, cpu=256, memory=4096),
+        todo_vars(
+            desired_count=2,
+            autoscaling={"max": 3},
+            cpu=256,
+            memory=4096,
+            api_auth="basic",
+            certificate_arn="arn:aws:iam::123456789012:server-certificate/todo",
+            alarm_thresholds={"memory_percent": 120},
+        ),
     )
 
 
@@ -138,6 +180,25 @@ def test_sidecar_with_autoscaling_beyond_one_task_is_refused(refusals: str) -> N
 
 def test_memory_must_fit_the_fargate_cpu_size(refusals: str) -> None:
     assert "memory is not a Fargate combination with cpu" in refusals
+
+
+def test_api_auth_must_be_none_or_token(refusals: str) -> None:
+    assert 'api_auth must be "none" (an open API) or "token"' in refusals
+
+
+def test_reads_cannot_need_a_token_the_api_does_not_have(todo_stack: Stack) -> None:
+    # A plan of its own: with api_auth itself refused, Terraform skips the rules that read it.
+    output = refused(todo_stack, "reads-without-token", todo_vars(api_auth_reads=True))
+
+    assert 'api_auth_reads = true needs api_auth = "token"' in output
+
+
+def test_certificate_must_be_an_acm_certificate_arn(refusals: str) -> None:
+    assert "certificate_arn must be an ACM certificate ARN" in refusals
+
+
+def test_alarm_thresholds_are_checked(refusals: str) -> None:
+    assert "alarm_thresholds needs" in refusals
 
 
 def test_managed_mode_accepts_several_tasks(managed_plan: Plan) -> None:
@@ -227,6 +288,101 @@ def test_container_definitions_and_execution_policy(
 
     assert 'run "sidecar"... pass' in output
     assert 'run "managed"... pass' in output
+    assert 'run "token"... pass' in output
+
+
+# ------------------------------------------------------------------------------------ access
+def test_the_api_is_open_by_default_with_no_token_and_plain_http(sidecar_plan: Plan) -> None:
+    outputs = sidecar_plan.data["planned_values"]["outputs"]
+
+    assert not sidecar_plan.of_type("aws_secretsmanager_secret").keys() - {
+        f"{M}.aws_secretsmanager_secret.sidecar[0]"
+    }
+    assert f"{M}.aws_lb_listener.https[0]" not in sidecar_plan.addresses
+    assert (outputs["api_auth"]["value"], outputs["https_enabled"]["value"]) == ("none", False)
+    assert outputs["api_token_secret_arn"].get("value") is None
+
+
+def test_token_is_written_only_to_its_own_secret(protected_plan: Plan) -> None:
+    secret = protected_plan.one("aws_secretsmanager_secret", "api_token", 0)
+    version = protected_plan.one("aws_secretsmanager_secret_version", "api_token", 0)
+    outputs = protected_plan.data["planned_values"]["outputs"]
+
+    assert secret["name"] == f"{PREFIX}-api-token"
+    assert secret["recovery_window_in_days"] == 0
+    # Write-only: the generated token is in neither the plan nor the state.
+    assert version.get("secret_string") is None
+    assert version.get("secret_string_wo") is None
+    assert version["secret_string_wo_version"] == 1
+    assert (outputs["api_auth"]["value"], outputs["api_auth_reads"]["value"]) == ("token", True)
+
+
+def test_with_a_certificate_https_serves_and_http_redirects(protected_plan: Plan) -> None:
+    https = protected_plan.one("aws_lb_listener", "https", 0)
+    http = protected_plan.one("aws_lb_listener", "http")
+    [redirect] = http["default_action"][0]["redirect"]
+    rules = protected_plan.of_type("aws_vpc_security_group_ingress_rule")
+    outputs = protected_plan.data["planned_values"]["outputs"]
+
+    assert (https["port"], https["protocol"], https["certificate_arn"]) == (
+        443,
+        "HTTPS",
+        CERTIFICATE,
+    )
+    assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert https["default_action"][0]["type"] == "forward"
+    assert http["default_action"][0]["type"] == "redirect"
+    assert (redirect["protocol"], redirect["port"], redirect["status_code"]) == (
+        "HTTPS",
+        "443",
+        "HTTP_301",
+    )
+    alb_https = rules[f'{M}.aws_vpc_security_group_ingress_rule.alb_https["0.0.0.0/0"]']
+    assert (alb_https["from_port"], alb_https["to_port"]) == (443, 443)
+    assert outputs["api_base_url"]["value"] == "https://todo.example.com"
+    assert outputs["docs_url"]["value"] == "https://todo.example.com/docs"
+    assert outputs["https_enabled"]["value"] is True
+
+
+# ------------------------------------------------------------------------------------ alarms
+def alarms_by_key(plan: Plan) -> dict[str, dict[str, Any]]:
+    prefix = f"{M}.aws_cloudwatch_metric_alarm.this"
+    return {
+        address.removeprefix(prefix)[2:-2]: alarm
+        for address, alarm in plan.of_type("aws_cloudwatch_metric_alarm").items()
+    }
+
+
+def test_alarms_watch_the_load_balancer_and_the_service(sidecar_plan: Plan) -> None:
+    alarms = alarms_by_key(sidecar_plan)
+
+    # No managed database: no database alarms.
+    assert {key: (a["namespace"], a["metric_name"]) for key, a in alarms.items()} == SERVICE_ALARMS
+    assert {a["treat_missing_data"] for a in alarms.values()} == {"notBreaching"}
+    assert alarms["cpu"]["dimensions"] == {"ClusterName": PREFIX, "ServiceName": PREFIX}
+    assert alarms["memory"]["threshold"] == 85
+    assert sidecar_plan.one("aws_sns_topic", "alarms")["name"] == f"{PREFIX}-alarms"
+    assert not sidecar_plan.of_type("aws_sns_topic_subscription")
+
+
+def test_managed_mode_adds_the_database_alarms(managed_plan: Plan) -> None:
+    alarms = alarms_by_key(managed_plan)
+
+    assert {key: (a["namespace"], a["metric_name"]) for key, a in alarms.items()} == {
+        **SERVICE_ALARMS,
+        **DATABASE_ALARMS,
+    }
+    assert alarms["db-free-storage"]["comparison_operator"] == "LessThanThreshold"
+    assert alarms["db-free-storage"]["threshold"] == 2 * 1024**3
+    for key in DATABASE_ALARMS:
+        assert alarms[key]["dimensions"] == {"DBInstanceIdentifier": f"{PREFIX}-db"}
+
+
+def test_alarm_email_subscribes_to_the_alarms_topic(protected_plan: Plan) -> None:
+    subscription = protected_plan.one("aws_sns_topic_subscription", "alarm_email", 0)
+
+    assert (subscription["protocol"], subscription["endpoint"]) == ("email", "oncall@example.com")
+    assert alarms_by_key(protected_plan)["cpu"]["threshold"] == 70
 
 
 # ----------------------------------------------------------------------------------- network

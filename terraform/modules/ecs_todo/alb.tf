@@ -1,5 +1,5 @@
 ################################################################################
-# Application Load Balancer: HTTP :80 -> target group of task IPs
+# Application Load Balancer: HTTP :80 (or HTTPS :443, HTTP redirected) -> target group of task IPs
 ################################################################################
 
 resource "aws_lb" "this" {
@@ -39,10 +39,38 @@ resource "aws_lb_target_group" "this" {
   tags = var.tags
 }
 
+# With a certificate, port 80 only sends clients to HTTPS: nothing is served in clear text.
 resource "aws_lb_listener" "http" {
   load_balancer_arn = aws_lb.this.arn
   port              = 80
   protocol          = "HTTP"
+
+  default_action {
+    type             = local.https ? "redirect" : "forward"
+    target_group_arn = local.https ? null : aws_lb_target_group.this.arn
+
+    dynamic "redirect" {
+      for_each = local.https ? [1] : []
+
+      content {
+        protocol    = "HTTPS"
+        port        = "443"
+        status_code = "HTTP_301"
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lb_listener" "https" {
+  count = local.https ? 1 : 0
+
+  load_balancer_arn = aws_lb.this.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = var.ssl_policy
+  certificate_arn   = var.certificate_arn
 
   default_action {
     type             = "forward"

@@ -48,14 +48,22 @@ locals {
       name          = "http"
     }]
     # Sorted by name (a for expression over a map), as ECS returns them: no diff on every plan.
-    environment = [for key, value in {
-      DB_HOST = local.db_host
-      DB_PORT = tostring(local.db_port)
-      DB_NAME = var.db_name
-      DB_USER = var.db_username
-    } : { name = key, value = value }]
-    # The password never appears in the task definition: ECS reads it from Secrets Manager.
-    secrets = [{ name = "DB_PASSWORD", valueFrom = "${local.db_secret_arn}:password::" }]
+    environment = [for key, value in merge(
+      {
+        DB_HOST = local.db_host
+        DB_PORT = tostring(local.db_port)
+        DB_NAME = var.db_name
+        DB_USER = var.db_username
+      },
+      # Only with a token: an open API's task definition stays as it was before these settings.
+      local.token_auth ? { API_AUTH_READS = tostring(var.api_auth_reads) } : {},
+    ) : { name = key, value = value }]
+    # The password and the token never appear in the task definition: ECS reads them from
+    # Secrets Manager (the token's secret is a plain string, so its ARN alone names it).
+    secrets = [for key, value in merge(
+      { DB_PASSWORD = "${local.db_secret_arn}:password::" },
+      local.token_auth ? { API_TOKEN = aws_secretsmanager_secret.api_token[0].arn } : {},
+    ) : { name = key, valueFrom = value }]
     healthCheck = {
       command = [
         "CMD", "python", "-c",
@@ -195,11 +203,13 @@ resource "aws_ecs_service" "this" {
 
   tags = var.tags
 
-  # Before the first task starts: the listener (ECS registers tasks with the target group), the
-  # password (the task reads it at start) and the execution role's permissions.
+  # Before the first task starts: the listeners (ECS registers tasks with the target group), the
+  # password and the token (the task reads them at start) and the execution role's permissions.
   depends_on = [
     aws_lb_listener.http,
+    aws_lb_listener.https,
     aws_secretsmanager_secret_version.sidecar,
+    aws_secretsmanager_secret_version.api_token,
     aws_iam_role_policy.execution,
   ]
 

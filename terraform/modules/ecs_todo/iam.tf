@@ -13,7 +13,8 @@ locals {
   })
 }
 
-# Used by ECS itself: pull the image, write the logs, read the database password. An inline policy
+# Used by ECS itself: pull the image, write the logs, read the database password (and the API
+# token). An inline policy
 # scoped to this stack's repository, log groups and secret, rather than the managed
 # AmazonECSTaskExecutionRolePolicy, which allows pulling from every repository and writing to every
 # log group in the account.
@@ -34,7 +35,8 @@ resource "aws_iam_role_policy" "execution" {
   role = aws_iam_role.execution[0].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    # A statement left with no resource (no API token) is dropped.
+    Statement = [for statement in [
       {
         Sid      = "EcrLogin"
         Effect   = "Allow"
@@ -61,7 +63,13 @@ resource "aws_iam_role_policy" "execution" {
         Action   = ["secretsmanager:GetSecretValue"]
         Resource = [local.db_secret_arn]
       },
-    ]
+      {
+        Sid      = "ReadApiToken"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = aws_secretsmanager_secret.api_token[*].arn
+      },
+    ] : statement if length(statement.Resource) > 0]
   })
 }
 

@@ -18,4 +18,9 @@ locals {
   # so the task reads the password the same way in both modes.
   db_secret_arn = local.managed ? aws_db_instance.this[0].master_user_secret[0].secret_arn : aws_secretsmanager_secret.sidecar[0].arn
   db_host       = local.managed ? aws_db_instance.this[0].address : "127.0.0.1"
+
+  token_auth = var.api_auth == "token"
+  https      = var.certificate_arn != null
+  api_host   = coalesce(var.domain_name, aws_lb.this.dns_name)
+  api_url    = "${local.https ? "https" : "http"}://${local.api_host}"
 }

@@ -51,7 +51,7 @@ locals {
 }
 
 ################################################################################
-# Security groups: internet -> ALB :80 -> tasks :container_port -> database :3306
+# Security groups: internet -> ALB :80 (:443) -> tasks :container_port -> database :3306
 ################################################################################
 
 # Rules that reference another security group carry no description: the local cloud's emulator
@@ -74,6 +74,19 @@ resource "aws_vpc_security_group_ingress_rule" "alb_http" {
   ip_protocol       = "tcp"
   from_port         = 80
   to_port           = 80
+  cidr_ipv4         = each.value
+
+  tags = var.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_https" {
+  for_each = local.https ? toset(var.allowed_ingress_cidrs) : toset([])
+
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTPS from ${each.value}"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
   cidr_ipv4         = each.value
 
   tags = var.tags

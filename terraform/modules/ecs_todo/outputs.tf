@@ -4,13 +4,13 @@ output "alb_dns_name" {
 }
 
 output "api_base_url" {
-  description = "Base URL of the TODO API (HTTP on the load balancer)."
-  value       = "http://${aws_lb.this.dns_name}"
+  description = "Base URL of the TODO API: https:// with certificate_arn, else http://; on domain_name when set, else on the load balancer's DNS name."
+  value       = local.api_url
 }
 
 output "docs_url" {
   description = "URL of the API's Swagger UI."
-  value       = "http://${aws_lb.this.dns_name}/docs"
+  value       = "${local.api_url}/docs"
 }
 
 output "ecr_repository_url" {
@@ -81,4 +81,34 @@ output "autoscaling_range" {
 output "uses_lab_role" {
   description = "Whether the tasks run with the given lab role instead of roles created by the module."
   value       = !local.create_roles
+}
+
+output "api_auth" {
+  description = "How the API's /tasks routes are protected: none (open to anyone who reaches the load balancer) or token (a bearer token for writes, and for reads when api_auth_reads)."
+  value       = var.api_auth
+}
+
+output "api_auth_reads" {
+  description = "Whether reads need the token too (api_auth = token and api_auth_reads)."
+  value       = local.token_auth && var.api_auth_reads
+}
+
+output "api_token_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the API's bearer token (a plain string; read it with secretsmanager get-secret-value); null when api_auth = none."
+  value       = one(aws_secretsmanager_secret.api_token[*].arn)
+}
+
+output "https_enabled" {
+  description = "Whether the load balancer serves HTTPS on 443 (with certificate_arn) and redirects HTTP to it."
+  value       = local.https
+}
+
+output "alarms_topic_arn" {
+  description = "ARN of the SNS topic the alarms publish to (subscribe to it, or set alarm_email)."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "alarm_names" {
+  description = "Names of the CloudWatch alarms, by what they watch (alb-5xx, target-5xx, unhealthy-tasks, cpu, memory; db-free-storage and db-connections in managed mode)."
+  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
 }

@@ -330,7 +330,7 @@ variable "assign_public_ip" {
 }
 
 variable "allowed_ingress_cidrs" {
-  description = "IPv4 CIDR blocks allowed to reach the load balancer on port 80."
+  description = "IPv4 CIDR blocks allowed to reach the load balancer on port 80 (and 443 with certificate_arn)."
   type        = list(string)
   default     = ["0.0.0.0/0"]
   nullable    = false
@@ -338,6 +338,106 @@ variable "allowed_ingress_cidrs" {
   validation {
     condition     = length(var.allowed_ingress_cidrs) > 0 && alltrue([for cidr in var.allowed_ingress_cidrs : can(cidrnetmask(cidr))])
     error_message = "allowed_ingress_cidrs must hold at least one IPv4 CIDR block such as 0.0.0.0/0 or 203.0.113.0/24."
+  }
+}
+
+################################################################################
+# Access: a bearer token for the API, HTTPS on the load balancer
+################################################################################
+
+variable "api_auth" {
+  description = "Who may use the API's /tasks routes. \"none\": anyone who reaches the load balancer can read, change and delete every task. \"token\": writes (POST, PUT, PATCH, DELETE) need the header Authorization: Bearer <token>, where the token is a random string kept in the Secrets Manager secret <name>-<environment>-api-token (never in the state) and given to the app as API_TOKEN."
+  type        = string
+  default     = "none"
+  nullable    = false
+
+  validation {
+    condition     = contains(["none", "token"], var.api_auth)
+    error_message = "api_auth must be \"none\" (an open API) or \"token\" (a bearer token for writes)."
+  }
+}
+
+variable "api_auth_reads" {
+  description = "With api_auth = \"token\", make reads (GET /tasks...) need the token too; /, /health/ready and /docs stay open."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = !var.api_auth_reads || var.api_auth == "token"
+    error_message = "api_auth_reads = true needs api_auth = \"token\": there is no token to ask for otherwise."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ARN of an ACM certificate (issued, in the stack's region) for HTTPS: the load balancer then serves the API on 443 and redirects HTTP on 80 to it (301). Null serves plain HTTP on 80 only, where tokens and data cross the network unencrypted."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN (arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-...) or null."
+  }
+}
+
+variable "ssl_policy" {
+  description = "TLS policy of the HTTPS listener (used with certificate_arn): TLS 1.3 and 1.2 with forward secrecy by default."
+  type        = string
+  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  nullable    = false
+
+  validation {
+    condition     = startswith(var.ssl_policy, "ELBSecurityPolicy-")
+    error_message = "ssl_policy must be an ELB security policy name such as ELBSecurityPolicy-TLS13-1-2-2021-06."
+  }
+}
+
+variable "domain_name" {
+  description = "Host name clients use for the API (a DNS record you point at alb_dns_name, covered by certificate_arn); it only shapes the URLs in the outputs. Null uses the load balancer's DNS name, which a certificate for your own domain does not cover."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain_name))
+    error_message = "domain_name must be a lowercase DNS name such as todo.example.com, or null."
+  }
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+variable "alarm_email" {
+  description = "Email address subscribed to the alarms topic (5xx answers, unhealthy tasks, CPU and memory, and the database in managed mode); null for no subscription."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an email address or null."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "Levels at which the alarms fire: 5xx answers per 5 minutes (from the load balancer, and from the tasks), the service's average CPU and memory in percent (over 10 minutes), and in managed mode the database's free storage in GiB and its connections."
+  type = object({
+    http_5xx_count      = optional(number, 10)
+    cpu_percent         = optional(number, 85)
+    memory_percent      = optional(number, 85)
+    db_free_storage_gib = optional(number, 2)
+    db_connections      = optional(number, 50)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = (
+      var.alarm_thresholds.http_5xx_count >= 0 &&
+      var.alarm_thresholds.cpu_percent > 0 && var.alarm_thresholds.cpu_percent <= 100 &&
+      var.alarm_thresholds.memory_percent > 0 && var.alarm_thresholds.memory_percent <= 100 &&
+      var.alarm_thresholds.db_free_storage_gib > 0 && var.alarm_thresholds.db_connections > 0
+    )
+    error_message = "alarm_thresholds needs http_5xx_count >= 0, cpu_percent and memory_percent in (0, 100], db_free_storage_gib and db_connections above 0."
   }
 }
 

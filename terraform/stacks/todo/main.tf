@@ -45,5 +45,14 @@ module "todo" {
   assign_public_ip      = var.assign_public_ip
   allowed_ingress_cidrs = var.allowed_ingress_cidrs
 
+  api_auth        = var.api_auth
+  api_auth_reads  = var.api_auth_reads
+  certificate_arn = var.certificate_arn
+  ssl_policy      = var.ssl_policy
+  domain_name     = var.domain_name
+
+  alarm_email      = var.alarm_email
+  alarm_thresholds = var.alarm_thresholds
+
   lab_role_arn = var.lab_role_arn
 }

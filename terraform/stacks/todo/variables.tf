@@ -195,10 +195,62 @@ variable "assign_public_ip" {
 }
 
 variable "allowed_ingress_cidrs" {
-  description = "IPv4 CIDR blocks allowed to reach the load balancer on port 80."
+  description = "IPv4 CIDR blocks allowed to reach the load balancer on port 80 (and 443 with certificate_arn)."
   type        = list(string)
   default     = ["0.0.0.0/0"]
   nullable    = false
+}
+
+variable "api_auth" {
+  description = "none: the /tasks routes are open to anyone who reaches the load balancer; token: writes need Authorization: Bearer <token> (the token is in Secrets Manager: python orchestrate.py token todo)."
+  type        = string
+  default     = "none"
+  nullable    = false
+}
+
+variable "api_auth_reads" {
+  description = "With api_auth = token, reads of /tasks need the token too."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for HTTPS on 443 (HTTP on 80 then redirects to it); null for plain HTTP."
+  type        = string
+  default     = null
+}
+
+variable "ssl_policy" {
+  description = "TLS policy of the HTTPS listener."
+  type        = string
+  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  nullable    = false
+}
+
+variable "domain_name" {
+  description = "Host name clients use (a DNS record pointing at the load balancer, covered by the certificate); null for the load balancer's DNS name. Only the output URLs use it."
+  type        = string
+  default     = null
+}
+
+variable "alarm_email" {
+  description = "Email address subscribed to the alarms topic; null for none."
+  type        = string
+  default     = null
+}
+
+variable "alarm_thresholds" {
+  description = "Levels at which the alarms fire; unset attributes keep the module's defaults."
+  type = object({
+    http_5xx_count      = optional(number, 10)
+    cpu_percent         = optional(number, 85)
+    memory_percent      = optional(number, 85)
+    db_free_storage_gib = optional(number, 2)
+    db_connections      = optional(number, 50)
+  })
+  default  = {}
+  nullable = false
 }
 
 variable "lab_role_arn" {

@@ -10,6 +10,12 @@ override_resource {
 
 override_resource {
   override_during = plan
+  target          = aws_secretsmanager_secret.api_token
+  values          = { arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:todo-test-api-token-GhIjKl" }
+}
+
+override_resource {
+  override_during = plan
   target          = aws_db_instance.this
   values = {
     address            = "todo-test-db.abcdefghijkl.us-east-1.rds.amazonaws.com"
@@ -100,6 +106,16 @@ run "sidecar" {
   }
 
   assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s if s.Sid == "ReadApiToken"]) == 0
+    error_message = "without api_auth = token the execution role reads no token"
+  }
+
+  assert {
+    condition     = !contains(keys(one([for c in jsondecode(aws_ecs_task_definition.this.container_definitions) : { for e in c.environment : e.name => e.value } if c.name == "api"])), "API_AUTH_READS")
+    error_message = "an open API's task definition has no API_AUTH_READS"
+  }
+
+  assert {
     condition     = one([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullImage"]) == ["arn:aws:ecr:us-east-1:123456789012:repository/todo-test"]
     error_message = "the execution role pulls from the module's repository only"
   }
@@ -151,5 +167,42 @@ run "managed" {
   assert {
     condition     = one([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "ReadDatabaseSecret"]) == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0000-AbCdEf"]
     error_message = "the execution role reads the RDS-managed secret and nothing else"
+  }
+}
+
+run "token" {
+  command = plan
+
+  variables {
+    api_auth       = "token"
+    api_auth_reads = true
+  }
+
+  assert {
+    condition = one([for c in jsondecode(aws_ecs_task_definition.this.container_definitions) : c.secrets if c.name == "api"]) == [
+      { name = "API_TOKEN", valueFrom = "arn:aws:secretsmanager:us-east-1:123456789012:secret:todo-test-api-token-GhIjKl" },
+      { name = "DB_PASSWORD", valueFrom = "arn:aws:secretsmanager:us-east-1:123456789012:secret:todo-test-db-sidecar-AbCdEf:password::" },
+    ]
+    error_message = "the api reads API_TOKEN from the whole token secret (a plain string) and DB_PASSWORD as before"
+  }
+
+  assert {
+    condition     = one([for c in jsondecode(aws_ecs_task_definition.this.container_definitions) : { for e in c.environment : e.name => e.value } if c.name == "api"]).API_AUTH_READS == "true"
+    error_message = "api_auth_reads reaches the api as API_AUTH_READS"
+  }
+
+  assert {
+    condition     = length(flatten([for c in jsondecode(aws_ecs_task_definition.this.container_definitions) : [for e in c.environment : e if strcontains(upper(e.name), "TOKEN")]])) == 0
+    error_message = "the token is never a plain environment variable"
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "ReadApiToken"]) == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:todo-test-api-token-GhIjKl"]
+    error_message = "the execution role reads the token's secret"
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "ReadDatabaseSecret"]) == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:todo-test-db-sidecar-AbCdEf"]
+    error_message = "the database secret's statement still names the database secret alone"
   }
 }
