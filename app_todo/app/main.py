@@ -18,6 +18,7 @@ from app.api.routes import health, tasks
 from app.api.security_headers import SecurityHeadersMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_engine
+from app.core.garbage_collection import settle_after_startup
 from app.core.gate import DatabaseGate
 from app.core.logging import configure_logging
 from app.prestart import prepare_database
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(prepare_database, settings, engine)
         # Its connection is not needed while serving (it reconnects if a tool asks).
         engine.dispose()
+        settle_after_startup()
         logger.info("ready to serve", extra={"database": engine.url.get_backend_name()})
         yield
         # uvicorn has drained in-flight requests by now (graceful shutdown on SIGTERM).
