@@ -25,6 +25,24 @@ from orchestrator.processes import stop_child
 from tests.app_todo.live_server import free_port
 from tests.conftest import REPO_ROOT
 
+APP_DIR = REPO_ROOT / "app_todo"
+
+
+def uvicorn_command(port: int, *options: str) -> list[str]:
+    """``uvicorn app.main:app`` on 127.0.0.1 (run from APP_DIR), as the image runs it."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-server-header",
+        *options,
+    ]
+
 
 @dataclass
 class AppProcess:
@@ -51,19 +69,8 @@ def app_process(database: URL, **settings: str) -> Iterator[AppProcess]:
         log_path = Path(scratch) / "app.log"
         with log_path.open("w") as log:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "app.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-server-header",
-                    "--no-access-log",
-                ],
-                cwd=REPO_ROOT / "app_todo",
+                uvicorn_command(port, "--no-access-log"),
+                cwd=APP_DIR,
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,

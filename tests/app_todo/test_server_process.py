@@ -9,14 +9,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import requests
 
+from tests.app_todo.app_process import APP_DIR, uvicorn_command
 from tests.app_todo.live_server import free_port
-from tests.conftest import REPO_ROOT
 
 
 def test_uvicorn_serves_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
@@ -27,20 +26,8 @@ def test_uvicorn_serves_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
         "LOG_LEVEL": "INFO",
     }
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--timeout-graceful-shutdown",
-            "10",
-            "--no-server-header",
-        ],
-        cwd=REPO_ROOT / "app_todo",
+        uvicorn_command(port, "--timeout-graceful-shutdown", "10"),
+        cwd=APP_DIR,
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
