@@ -17,6 +17,7 @@ from types import FrameType
 
 import moto
 
+from orchestrator.local_cloud.dynamodb_atomic import SerializedDynamoDB
 from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
 from orchestrator.local_cloud.middleware import LocalCloudMiddleware
 from orchestrator.local_cloud.patches import apply_all
@@ -61,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     record = SnsRecord()
     apply_all(runtime, record, public_base_url)
     app = LocalCloudMiddleware(
-        DomainDispatcherApplication(create_backend_app), runtime, record, VERSION
+        SerializedDynamoDB(DomainDispatcherApplication(create_backend_app)),
+        runtime,
+        record,
+        VERSION,
     )
     server = make_server(
         args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler

@@ -204,7 +204,7 @@ def test_every_kind_of_bad_csv_reports_the_same_across_ranges_of_two_rows(
     path = tmp_path / name
     path.write_bytes(BAD_FILES[name])
     # WHEN the file is loaded
-    code, out = stack.cli("load", str(path))
+    code, out = stack.cli("load", str(path), "--timeout", "180")
     # THEN its report is the one the whole file gets read at once
     cloud = report(stack, name)
     expected = expected_report(BAD_FILES[name])
@@ -231,7 +231,7 @@ def test_a_range_failing_every_attempt_is_reported_and_redriven_to_completion(
         b"store,item,count\n" + b"".join(b"Redrive,i%d,%d\n" % (n, n) for n in range(7))
     )
     # WHEN a file is loaded
-    code, out = stack.cli("load", str(path))
+    code, out = stack.cli("load", str(path), "--timeout", "600")
     # THEN every range failed on each attempt, and the report says which lines and why
     assert code == 1, out
     failed = report(stack, path.name)

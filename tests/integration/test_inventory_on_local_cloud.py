@@ -57,7 +57,7 @@ def api_rows(url: str) -> tuple[list[Row], dict[str, str]]:
 
 
 def test_sample_load_report_counts_every_row(stack: DeployedStack) -> None:
-    code, out = stack.cli("load", str(SAMPLE))
+    code, out = stack.cli("load", str(SAMPLE), "--timeout", "180")
     assert code == 0
     assert "loaded" in out
     loaded = report(stack, "inventory-sample.csv")
@@ -107,7 +107,7 @@ def test_cors_preflight_is_answered(stack: DeployedStack) -> None:
 
 def test_same_file_twice_leaves_the_same_table_and_no_new_alert(stack: DeployedStack) -> None:
     before = alerts(stack)
-    code, _ = stack.cli("load", str(SAMPLE))
+    code, _ = stack.cli("load", str(SAMPLE), "--timeout", "180")
     assert code == 0
     assert scan_table(stack) == csv_rows(SAMPLE)
     stream_barrier(stack)
@@ -116,7 +116,7 @@ def test_same_file_twice_leaves_the_same_table_and_no_new_alert(stack: DeployedS
 
 def test_restock_alerts_only_on_crossings_and_reports_the_bad_row(stack: DeployedStack) -> None:
     before = alerts(stack)
-    code, out = stack.cli("load", str(RESTOCK))
+    code, out = stack.cli("load", str(RESTOCK), "--timeout", "180")
     assert code == 0
     loaded = report(stack, "restock.csv")
     assert loaded["status"] == "partial"
