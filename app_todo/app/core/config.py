@@ -37,9 +37,9 @@ class Settings(BaseSettings):
     # Database access (app/core/gate.py): at most DB_POOL_SIZE requests use the database at a
     # time, one connection each; others wait, at most DB_MAX_WAITING of them and for at most
     # DB_QUEUE_TIMEOUT seconds, then get 503. A request's database work (checkout, pre-ping,
-    # statements, commit) must end within DB_TIMEOUT seconds, else 503: a hung database costs
-    # seconds, not minutes. Recycle stays below MySQL's wait_timeout (8 h) and below idle
-    # timeouts of anything in between.
+    # statements, commit) must end within DB_TIMEOUT seconds of its arrival (at least 1 s once
+    # admitted), else 503: a hung database costs seconds, not minutes. Recycle stays below
+    # MySQL's wait_timeout (8 h) and below idle timeouts of anything in between.
     DB_POOL_SIZE: int = Field(default=10, ge=1, le=200)
     DB_MAX_WAITING: int = Field(default=1000, ge=0)
     DB_QUEUE_TIMEOUT: float = Field(default=2.0, gt=0)

@@ -104,6 +104,29 @@ async def test_work_that_never_ends_is_cut_at_the_time_limit_and_opens_the_break
     assert not gate.down
 
 
+async def test_the_time_limit_counts_the_wait_in_the_queue(engine: AsyncEngine) -> None:
+    gate = DatabaseGate(
+        engine, connections=1, max_waiting=10, queue_timeout=5, timeout=0.6, min_work=0.1
+    )
+    release = anyio.Event()
+
+    async def hold_then_release(_: AsyncEngine) -> int:
+        await anyio.sleep(0.4)
+        release.set()
+        return 1
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(gate.run, hold_then_release)
+        await anyio.sleep(0.01)
+        started = anyio.current_time()
+        with pytest.raises(DatabaseTimeout):
+            await gate.run(held_until(anyio.Event()))  # waits 0.4 s, then hangs
+        elapsed = anyio.current_time() - started
+
+    # 0.4 s in the queue and only the 0.2 s left of the limit for the work, not 0.6 more.
+    assert 0.55 <= elapsed < 0.8
+
+
 async def test_breaker_admits_one_probe_at_a_time_and_closes_on_success(
     engine: AsyncEngine,
 ) -> None:
