@@ -6,7 +6,7 @@
 # - dockerd in the background (log file), waited for with a bound;
 # - local/python-base:bookworm, made with debootstrap because nothing can be pulled from Docker
 #   Hub here; the root filesystem tarball is cached outside the repo so later runs only import it;
-# - local/mariadb-sidecar:bookworm, a MySQL-compatible database sidecar (mysql:8.0 cannot be
+# - local/mariadb-sidecar:bookworm, a MySQL-compatible database sidecar (the MySQL image cannot be
 #   pulled either);
 # - a registry on 127.0.0.1:5050 (the local target's stand-in for ECR; 5000 is taken here).
 set -euo pipefail
@@ -106,7 +106,7 @@ else
 fi
 
 # --- a MySQL-compatible sidecar image -----------------------------------------------------
-# mysql:8.0 cannot be pulled here either. MariaDB from Debian, behind an entrypoint that takes
+# The MySQL image cannot be pulled here either. MariaDB from Debian, behind an entrypoint that takes
 # the official image's variables (MYSQL_DATABASE/USER/PASSWORD/ROOT_PASSWORD), lets the local
 # task run with a database sidecar exactly as on a machine with Docker Hub.
 # The recipe is written out every run (cheap): its hash names the saved image in the cache, so

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install (if missing) and start (if not running) a local MariaDB for the TODO API tests, then
 # create the test database and a password user for TCP clients. Safe to run any number of times.
-# Production is MySQL 8.0; MariaDB is what Debian ships, and the app's SQL stays portable.
+# Production is MySQL 8.4; MariaDB is what Debian ships, and the app's SQL stays portable.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"  # mariadbd lives in /usr/sbin
 

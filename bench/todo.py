@@ -301,7 +301,7 @@ def image_size(name: str | None) -> str:
     try:
         client = images.docker_client(timeout=5)
         if name is None:
-            tag = images.context_hash(
+            tag = images.image_tag(
                 APP_DIR, images.build_args_for(images.resolve_base_image(client))
             )
             found = [i for i in client.images.list() if any(t.endswith(f":{tag}") for t in i.tags)]

@@ -12,6 +12,7 @@ TODO = StackSpec(
     before_plan=todo_stack.before_plan,
     finish=todo_stack.finish,
     after_destroy=todo_stack.after_destroy,
+    estimate_vars={"image_uri": "cost-estimate.invalid/todo:not-deployed"},
     highlights=(
         ("API", "api_base_url"),
         ("Swagger", "docs_url"),

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from typing import Any
 from orchestrator import cloud_logs, dead_letters, inventory_ops, todo_load, todo_ops, todo_stack
 from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
+from orchestrator.doctor import Check, failed, run_checks
 from orchestrator.local_tasks import stop_local_task
 from orchestrator.packaging import PackagingError
 from orchestrator.stacks import StackError, parse_user_vars
@@ -23,6 +25,7 @@ from orchestrator.targets import (
     TARGET_CHOICES,
     Target,
     TargetError,
+    aws_credentials_available,
     forget_local_state,
     named_target,
     resolve_target,
@@ -90,6 +93,21 @@ def _positive(convert: Callable[[str], float], what: str) -> Callable[[str], flo
 
 
 _positive_seconds = _positive(float, "a number of seconds")
+
+# As the modules validate it: every resource name is built from it, and AWS refuses an RDS
+# identifier that ends in a hyphen or holds two in a row, and load balancer names over 32.
+_ENVIRONMENT_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def _environment_name(value: str) -> str:
+    if len(value) <= 12 and _ENVIRONMENT_NAME.fullmatch(value):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"{value!r}: an environment name is 1 to 12 lowercase letters, digits and single "
+        "hyphens, starting and ending with a letter or digit (AWS names are built from it)"
+    )
+
+
 _positive_int = _positive(int, "a whole number")
 
 
@@ -114,10 +132,49 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     user_vars = _vars(args)
     _require_terraform()
     target = _target(args)
+    if target.name == "aws":
+        _preflight(target, stacks, user_vars, saved_plan=bool(args.plan))
     for stack in stacks:
         plan = Path(args.plan) if args.plan else None
         outputs = _run(args, stack, target).deploy(user_vars, plan_file=plan)
         _print_highlights(stack, outputs)
+    return EXIT_OK
+
+
+def _print_checks(checks: list[Check]) -> None:
+    for check in checks:
+        for line in check.lines():
+            say(line)
+
+
+def _preflight(
+    target: Target, stacks: list[str], user_vars: dict[str, Any], *, saved_plan: bool
+) -> None:
+    """The doctor's checks before an AWS deploy: stop before packaging when one fails."""
+    say("Preflight checks (python orchestrate.py doctor --target aws):")
+    checks = run_checks(
+        "aws", stacks=stacks, user_vars=user_vars, target=target, saved_plan=saved_plan
+    )
+    _print_checks(checks)
+    if failed(checks):
+        raise TargetError("a preflight check failed (see 'fail' above): fix it, then deploy again")
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    user_vars = _vars(args)
+    name = args.target
+    if name == "auto":
+        name = "aws" if aws_credentials_available() else "local"
+        found = "AWS credentials found" if name == "aws" else "no AWS credentials found"
+        say(f"Target: {name} (--target auto: {found})")
+    checks = run_checks(name, user_vars=user_vars)
+    _print_checks(checks)
+    failures = failed(checks)
+    warnings = [check for check in checks if check.status == "warn"]
+    if failures:
+        say(f"{len(failures)} failed, {len(warnings)} warned: fix the failures before deploying.")
+        return EXIT_FAILED
+    say(f"Ready to deploy to {name} ({len(warnings)} warned).")
     return EXIT_OK
 
 
@@ -134,6 +191,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
         f"Apply exactly this plan with: python orchestrate.py deploy {args.stack} "
         f"--target {target.name} --env {args.env} --plan {plan_path}"
     )
+    return EXIT_OK
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    user_vars = _vars(args)
+    _require_terraform()
+    target = _target(args)
+    plan = Path(args.plan) if args.plan else None
+    found, source = _run(args, args.stack, target).cost(user_vars, plan)
+    say(f"\nMonthly idle cost of the {args.stack} stack (env {args.env}), from {source}:")
+    say(found.render())
+    if target.name != "aws":
+        say(f"(The {target.name} target itself costs nothing: these are the prices on AWS.)")
     return EXIT_OK
 
 
@@ -440,7 +510,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="aws, local, or auto: aws when AWS credentials resolve, else local (default)",
     )
-    where.add_argument("--env", default="dev", help="environment name (default: dev)")
+    where.add_argument(
+        "--env",
+        default="dev",
+        type=_environment_name,
+        help="environment name: 1-12 lowercase letters, digits and single hyphens (default: dev)",
+    )
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> Any:
         sub = commands.add_parser(name, parents=[where], help=help_, description=help_)
@@ -458,11 +533,32 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--plan", metavar="FILE", help="apply exactly this saved plan")
     deploy.add_argument("--migrate-state", action="store_true", help=migrate_help)
 
+    checkup = add("doctor", cmd_doctor, "check this machine (and the AWS account) before a deploy")
+    checkup.description = (
+        "Preflight checks, each ok, warn or fail with what to do: terraform and its version, "
+        "the provider mirror or registry, Docker and BuildKit (warn only: the todo image), and "
+        "for --target aws the credentials (account, region), LabRole, the account's S3 Block "
+        "Public Access and the ECS service-linked role. 'deploy --target aws' runs them first. "
+        "Exit code 1 when a check fails."
+    )
+    checkup.add_argument("--var", action="append", default=[], metavar="K=V")
+
     plan = add("plan", cmd_plan, "save a plan for review and print a summary")
     plan.add_argument("stack", choices=list(STACKS))
     plan.add_argument("--var", action="append", default=[], metavar="K=V")
     plan.add_argument("--out", metavar="FILE", help="where to save the plan")
     plan.add_argument("--migrate-state", action="store_true", help=migrate_help)
+
+    cost = add("cost", cmd_cost, "estimate a stack's monthly idle cost on AWS")
+    cost.description = (
+        "Estimate what a stack costs a month on AWS while it stands idle (no requests), from "
+        "the resources and sizes of a saved plan (--plan), of the applied state, or of a fresh "
+        "plan (before the first deploy, or with --var), at dated us-east-1 on-demand prices. "
+        "Usage (requests, storage growth, data transfer) comes on top."
+    )
+    cost.add_argument("stack", choices=list(STACKS))
+    cost.add_argument("--var", action="append", default=[], metavar="K=V")
+    cost.add_argument("--plan", metavar="FILE", help="estimate this saved plan")
 
     destroy = add("destroy", cmd_destroy, "destroy a stack (default: all); safe to run twice")
     destroy.add_argument("stack", nargs="?", default="all", choices=stack_all)

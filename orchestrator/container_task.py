@@ -1,8 +1,8 @@
 """The local TODO task on a Docker engine, as ECS runs it: a private network, a MySQL sidecar
 that must be healthy before the app starts, the app published on 127.0.0.1 only.
 
-The sidecar is mysql:8.0 (as in the task definition), or the MariaDB stand-in that
-.ci/setup_docker.sh makes where Docker Hub is out of reach. With neither, the app runs on
+The sidecar is MySQL 8.4 from the public ECR gallery (as in the task definition), or the MariaDB
+stand-in that .ci/setup_docker.sh makes where no registry is in reach. With neither, the app runs on
 SQLite in a named volume instead, and says so: the container, its health check and the HTTP API
 are the same; only the database differs. A ``database_url`` runs it against another database.
 """
@@ -16,7 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.images import docker_client, image_exists_locally
+from orchestrator.images import (
+    DEFAULT_CPU_ARCHITECTURE,
+    PLATFORMS,
+    docker_client,
+    image_architecture,
+    image_exists_locally,
+)
 from orchestrator.local_task_common import (
     DEFAULT_NAME,
     DEFAULT_PORT,
@@ -35,7 +41,9 @@ if TYPE_CHECKING:
 
 CONTAINER_PORT = 8000  # the module's container_port default
 MYSQL_IMAGE_ENV = "TODO_LOCAL_MYSQL_IMAGE"
-DEFAULT_MYSQL_IMAGE = "mysql:8.0"  # the module's db_sidecar_image default
+# The module's db_sidecar_image default: Docker's official image on the public ECR gallery, with
+# no anonymous pull limits (Docker Hub's own mysql image has them).
+DEFAULT_MYSQL_IMAGE = "public.ecr.aws/docker/library/mysql:8.4"
 # MariaDB behind the official image's variables, made by .ci/setup_docker.sh where Docker Hub
 # is out of reach.
 LOCAL_SIDECAR_IMAGE = "local/mariadb-sidecar:bookworm"
@@ -107,7 +115,7 @@ def _sidecar_image(client: DockerClient, requested: str | None, on_line: LineSin
     """The database sidecar's image, or None for SQLite.
 
     Asked for (argument or ``$TODO_LOCAL_MYSQL_IMAGE``; ``none`` = no sidecar): that one. Else
-    mysql:8.0 if the engine has it, the local MariaDB stand-in if it has that, mysql:8.0 pulled.
+    MySQL 8.4 if the engine has it, the local MariaDB stand-in if it has that, MySQL 8.4 pulled.
     """
     requested = requested or os.environ.get(MYSQL_IMAGE_ENV)
     if requested:
@@ -197,6 +205,33 @@ def _start_sidecar(
     }
 
 
+def check_image_architecture(client: DockerClient, image: str, cpu_architecture: str) -> None:
+    """Refuse an image that is not built for the task's ``runtime_platform.cpu_architecture``.
+
+    Fargate does not run it: the pull fails (CannotPullContainerError: image manifest does not
+    contain descriptor matching platform) or the container stops with ``exec format error``.
+    The local engine might run it under emulation, which would hide that until the deploy.
+    """
+    platform = PLATFORMS.get(cpu_architecture)
+    if platform is None:
+        raise LocalTaskError(
+            f"the task definition's cpu_architecture {cpu_architecture!r} is not X86_64 or ARM64"
+        )
+    built = image_architecture(client, image) or "unknown"
+    wanted = platform.partition("/")[2]
+    if built != wanted:
+        other = next((name for name, p in PLATFORMS.items() if p == f"linux/{built}"), None)
+        choice = f', or set cpu_architecture = "{other}"' if other else ""
+        raise LocalTaskError(
+            f"the image {image} is built for linux/{built}, but the task definition's "
+            f"runtime_platform.cpu_architecture is {cpu_architecture} ({platform}). Fargate "
+            f"would not run it: the task would stop with CannotPullContainerError (image "
+            f"manifest does not contain descriptor matching platform '{platform}') or "
+            f"'exec format error'. Build the image for {platform} (deploy does so from "
+            f"cpu_architecture){choice}."
+        )
+
+
 def run_container_task(
     image: str,
     *,
@@ -207,9 +242,13 @@ def run_container_task(
     database_url: str | None = None,
     host_mounts: Mapping[Path, str] | None = None,
     environment: Mapping[str, str] | None = None,
+    cpu_architecture: str = DEFAULT_CPU_ARCHITECTURE,
     on_line: LineSink = ignore,
 ) -> LocalTask:
     """Run the task's containers (reusing them when unchanged); return when the app is healthy.
+
+    ``cpu_architecture``: the task definition's (X86_64 or ARM64); an image built for the other
+    one is refused, as Fargate refuses it.
 
     ``mysql_image``: the sidecar's image (see ``_sidecar_image``; ``none`` turns it off, and
     without one the app runs on SQLite in a volume). In ``managed`` mode the sidecar stands in
@@ -224,6 +263,7 @@ def run_container_task(
     base_url = f"http://127.0.0.1:{port}"
     client = docker_client()
     try:
+        check_image_architecture(client, image, cpu_architecture)
         _ensure_network(client, names["network"])
         volumes: dict[str, dict[str, str]] = {
             str(host): {"bind": inside, "mode": "rw"}
@@ -250,7 +290,7 @@ def run_container_task(
             if mysql_image != "none":
                 notes.append(
                     "no MySQL image on this engine (and none could be pulled), so the app runs "
-                    f"on SQLite; set {MYSQL_IMAGE_ENV} to a MySQL 8.0 image to run the sidecar"
+                    f"on SQLite; set {MYSQL_IMAGE_ENV} to a MySQL 8.4 image to run the sidecar"
                 )
         for note in notes:
             on_line(note)

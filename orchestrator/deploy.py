@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import state_backend
+from orchestrator.cost import CostEstimate, estimate
 from orchestrator.stacks import Say, StackError, StackSpec
 from orchestrator.targets import Target
 from orchestrator.terraform import PlanSummary, Terraform
@@ -65,18 +66,59 @@ class StackRun:
                 raise StackError(f"plan file {plan_file} does not exist")
             tf = self._init()
             self.say(f"Applying the saved plan {plan_file} exactly...")
-            self.say(PlanSummary.from_plan_json(tf.show_plan(plan_file.resolve())).render())
+            shown = tf.show_plan(plan_file.resolve())
+            self.say(PlanSummary.from_plan_json(shown).render())
+            self._say_cost(shown)
             tf.apply(plan_file.resolve())
         else:
             plan_path, summary = self.plan(user_vars)
             self.say(summary.render())
             tf = self.terraform()
             if summary.has_changes:
+                if self.target.name == "aws":
+                    self._say_cost(tf.show_plan(plan_path))
                 self.say("terraform apply...")
                 tf.apply(plan_path)
         outputs = self.spec.finish(self, tf.output())
         self.workspace.outputs_path.write_text(json.dumps(outputs, indent=2, sort_keys=True))
         return outputs
+
+    def _say_cost(self, plan: dict[str, Any]) -> None:
+        """Before an apply on AWS: what the stack costs while it stands (Learner Lab budgets)."""
+        if self.target.name != "aws":
+            return
+        try:
+            self.say(estimate(plan).render_short())
+        except (KeyError, TypeError, ValueError) as error:  # an estimate never stops a deploy
+            self.say(f"(no cost estimate: {error!r})")
+
+    def cost(
+        self, user_vars: dict[str, Any], plan_file: Path | None = None
+    ) -> tuple[CostEstimate, str]:
+        """The idle cost of a saved plan, of the applied state, or (with ``user_vars``, or before
+        the first deploy) of a fresh plan that creates nothing; and what it was read from."""
+        if plan_file is not None:
+            if not plan_file.exists():
+                raise StackError(f"plan file {plan_file} does not exist")
+            tf = self._init()
+            return estimate(tf.show_plan(plan_file.resolve())), f"the saved plan {plan_file}"
+        if not user_vars and state_backend.might_hold_state(self.workspace):
+            tf = self._init()
+            if tf.state_resources():
+                return estimate(tf.show_state()), "the applied state"
+        variables = self.spec.prepare(self, user_vars)
+        tf = self._init()
+        # No first phase (it would create the image registry): stand-ins for what it makes.
+        for key, value in self.spec.estimate_vars.items():
+            if variables.get(key) is None:
+                variables[key] = value
+        plan_path = self.workspace.dir / "cost-estimate.tfplan"
+        self.say("terraform plan (for the estimate only)...")
+        try:
+            tf.plan(variables, plan_path)
+            return estimate(tf.show_plan(plan_path)), "a plan of the current configuration"
+        finally:
+            plan_path.unlink(missing_ok=True)
 
     def destroy(self) -> bool:
         """Destroy what the state holds; False when there was nothing to destroy."""

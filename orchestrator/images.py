@@ -1,7 +1,14 @@
 """Build, tag, push and inspect the TODO image.
 
 The tag is a hash of the build context (the files ``.dockerignore`` lets through, and the build
-arguments), so an unchanged app is never rebuilt or pushed again, and ECR's immutable tags hold.
+arguments), so an unchanged app is never rebuilt or pushed again, and ECR's immutable tags hold;
+it ends with the image's architecture (``<hash>-amd64``, ``<hash>-arm64``), so builds for the two
+Fargate CPU architectures never share a tag.
+
+The image is built for the task's platform, not the machine's: an image built on Apple Silicon
+without ``--platform`` is arm64, and Fargate stops an X86_64 task running it. Building for the
+other architecture runs the Dockerfile's RUN steps under emulation (QEMU through binfmt_misc);
+where the engine has none, the build is refused with what to do, never quietly made for the host.
 
 Why the build goes through the docker CLI with BuildKit and not the Docker SDK: the SDK only
 drives the classic builder, which has no build secrets and rejects ``RUN --mount``. Behind a
@@ -42,6 +49,13 @@ LOCAL_REGISTRY = os.environ.get("TODO_LOCAL_REGISTRY", "127.0.0.1:5050")
 # The secret id the Dockerfile mounts (RUN --mount=type=secret,id=ca_bundle).
 CA_BUNDLE_SECRET_ID = "ca_bundle"
 LOG_TAIL_LINES = 30
+# The task definition's runtime_platform.cpu_architecture, and the platform to build for it.
+PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+DEFAULT_CPU_ARCHITECTURE = "X86_64"  # what Fargate runs when the task does not say
+DEFAULT_PLATFORM = PLATFORMS[DEFAULT_CPU_ARCHITECTURE]
+# How each architecture shows in binfmt_misc entries (names and interpreters of QEMU handlers).
+_BINFMT_NAMES = {"amd64": ("x86_64", "x86-64", "amd64"), "arm64": ("aarch64", "arm64")}
+BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 
 
 def _ignore(_line: str) -> None:
@@ -124,6 +138,34 @@ def engine_available() -> bool:
 # --- what to build ------------------------------------------------------------------------
 
 
+def platform_for(cpu_architecture: str) -> str:
+    """The build platform of a task definition's ``cpu_architecture`` (X86_64 or ARM64)."""
+    try:
+        return PLATFORMS[cpu_architecture]
+    except KeyError:
+        raise ImageError(
+            f"cpu_architecture {cpu_architecture!r} is not one Fargate runs: use "
+            + " or ".join(repr(name) for name in PLATFORMS)
+        ) from None
+
+
+def architecture_of(platform: str) -> str:
+    """``linux/arm64`` -> ``arm64``: the image's Architecture as ``docker image inspect`` says."""
+    os_name, _, arch = platform.partition("/")
+    if os_name != "linux" or arch not in _BINFMT_NAMES:
+        raise ImageError(
+            f"platform {platform!r} is not one Fargate runs: use linux/amd64 or linux/arm64"
+        )
+    return arch
+
+
+def image_tag(
+    context_dir: Path, build_args: Mapping[str, str] | None = None, platform: str = DEFAULT_PLATFORM
+) -> str:
+    """The image's tag: the context hash, then the architecture (``3f9c2a...-arm64``)."""
+    return f"{context_hash(context_dir, build_args)}-{architecture_of(platform)}"
+
+
 def context_hash(context_dir: Path, build_args: Mapping[str, str] | None = None) -> str:
     """The image tag: a hash of the context's files (paths, exec bits, contents) and build args."""
     digest = hashlib.sha256()
@@ -141,15 +183,22 @@ def context_hash(context_dir: Path, build_args: Mapping[str, str] | None = None)
     return digest.hexdigest()[:TAG_LENGTH]
 
 
-def resolve_base_image(client: DockerClient | None = None) -> str | None:
-    """``$TODO_BASE_IMAGE``; else the locally made base image when present; else the default.
+def resolve_base_image(
+    client: DockerClient | None = None, platform: str = DEFAULT_PLATFORM
+) -> str | None:
+    """``$TODO_BASE_IMAGE``; else the locally made base image when present for ``platform``;
+    else the default.
 
-    ``None`` means the Dockerfile's own default (the public Python slim image).
+    ``None`` means the Dockerfile's own default (the public Python slim image, multi-platform).
     """
     configured = os.environ.get(BASE_IMAGE_ENV)
     if configured:
         return configured
-    if client is not None and image_exists_locally(client, LOCAL_BASE_IMAGE):
+    if (
+        client is not None
+        and image_exists_locally(client, LOCAL_BASE_IMAGE)
+        and image_architecture(client, LOCAL_BASE_IMAGE) == architecture_of(platform)
+    ):
         return LOCAL_BASE_IMAGE
     return None
 
@@ -187,6 +236,83 @@ def image_exists_locally(client: DockerClient, ref: str) -> bool:
     except ImageNotFound:
         return False
     return True
+
+
+def image_architecture(client: DockerClient, ref: str) -> str:
+    """The image's architecture (``amd64``, ``arm64``), as ``docker image inspect`` gives it."""
+    return str(client.images.get(ref).attrs.get("Architecture", ""))
+
+
+def _engine_is_this_machine() -> bool:
+    host = os.environ.get("DOCKER_HOST", "")
+    return host == "" or host.startswith("unix://")
+
+
+def _emulators() -> set[str]:
+    """Architectures this kernel runs through enabled binfmt_misc handlers (QEMU)."""
+    found: set[str] = set()
+    if not BINFMT_DIR.is_dir():
+        return found
+    for entry in BINFMT_DIR.iterdir():
+        if entry.name in {"register", "status"}:
+            continue
+        try:
+            text = entry.read_text(errors="replace")
+        except OSError:
+            continue
+        if not text.startswith("enabled"):
+            continue
+        described = f"{entry.name}\n{text}".lower()
+        found.update(
+            arch for arch, names in _BINFMT_NAMES.items() if any(n in described for n in names)
+        )
+    return found
+
+
+def emulation_hint(arch: str, engine_arch: str) -> str:
+    """What to do when an engine on ``engine_arch`` cannot run ``arch`` binaries."""
+    other = next(
+        (name for name, platform in PLATFORMS.items() if platform == f"linux/{engine_arch}"),
+        "the other one",
+    )
+    return (
+        f"the Docker engine runs on {engine_arch} and cannot run linux/{arch} binaries, which "
+        f"the Dockerfile's RUN steps need: install QEMU emulation for the build (Debian/Ubuntu: "
+        f"apt-get install qemu-user-static binfmt-support; any engine: docker run --privileged "
+        f"--rm tonistiigi/binfmt --install {arch}), or choose the engine's architecture "
+        f"(--var cpu_architecture={other})"
+    )
+
+
+def _dockerfile_runs(context_dir: Path) -> bool:
+    """Whether the context's Dockerfile runs anything (RUN): only then does a build for another
+    architecture need emulation (FROM, COPY, LABEL... do not execute the image's binaries)."""
+    dockerfile = context_dir / "Dockerfile"
+    if not dockerfile.is_file():
+        return True
+    return re.search(r"^\s*RUN\b", dockerfile.read_text(errors="replace"), re.M | re.I) is not None
+
+
+def check_platform_buildable(client: DockerClient, platform: str, *, runs: bool = True) -> None:
+    """Raise ImageError when the engine plainly cannot build for ``platform``.
+
+    Decided only where it can be known: the engine's own architecture always builds, and so
+    does a Dockerfile that ``runs`` nothing; another architecture needs an emulator, visible in
+    binfmt_misc when the engine runs on this kernel (Docker Desktop's VM ships its own QEMU, so
+    a remote engine is left to try, and a failed RUN is explained after the build).
+    """
+    arch = architecture_of(platform)
+    if not runs:
+        return
+    engine_arch = str(client.version().get("Arch", ""))
+    if engine_arch == arch or engine_arch not in _BINFMT_NAMES:
+        return
+    if "docker desktop" in str(client.info().get("OperatingSystem", "")).lower():
+        return
+    if _engine_is_this_machine() and arch not in _emulators():
+        raise ImageError(
+            f"cannot build the image for {platform}: {emulation_hint(arch, engine_arch)}"
+        )
 
 
 def _docker_binaries() -> list[str]:
@@ -264,39 +390,73 @@ def build_image(
     *,
     base_image: str | None = None,
     ca_bundle: Path | None | Literal["auto"] = "auto",
+    platform: str = DEFAULT_PLATFORM,
     on_line: LineSink = _ignore,
 ) -> ImageRef:
-    """Build ``repository:<context hash>``; skipped when that tag is already on the engine.
+    """Build ``repository:<context hash>-<arch>`` for ``platform``; skipped when that tag is
+    already on the engine.
 
     ``ca_bundle="auto"`` hands in the bundle ``resolve_ca_bundle`` finds (none: no secret).
     """
     if ca_bundle == "auto":
         ca_bundle = resolve_ca_bundle()
     build_args = build_args_for(base_image)
-    image = ImageRef(repository, context_hash(context_dir, build_args))
+    image = ImageRef(repository, image_tag(context_dir, build_args, platform))
+    arch = architecture_of(platform)
     client = docker_client()
     try:
         if image_exists_locally(client, str(image)):
             on_line(f"image {image} already built: build skipped")
             return image
+        check_platform_buildable(client, platform, runs=_dockerfile_runs(context_dir))
+        engine_arch = str(client.version().get("Arch", ""))
     finally:
         client.close()
     prefix, env = buildkit_command()
-    argv = [*prefix, "--progress", "plain", "--tag", str(image)]
+    argv = [*prefix, "--progress", "plain", "--platform", platform, "--tag", str(image)]
     for key, value in build_args.items():
         argv += ["--build-arg", f"{key}={value}"]
     if ca_bundle is not None:
         argv += ["--secret", f"id={CA_BUNDLE_SECRET_ID},src={ca_bundle}"]
     argv.append(str(context_dir))
     on_line(
-        f"building {image} (base {base_image or 'the Dockerfile default'}"
+        f"building {image} for {platform} (base {base_image or 'the Dockerfile default'}"
         f"{', CA bundle ' + str(ca_bundle) if ca_bundle else ''})"
     )
     try:
         _run_streaming(argv, env, on_line)
     except ImageError as exc:
-        raise ImageError(f"{exc}\n{_base_image_hint(str(exc), base_image)}".rstrip()) from exc
+        hint = _platform_hint(str(exc), arch, engine_arch) or _base_image_hint(str(exc), base_image)
+        raise ImageError(f"{exc}\n{hint}".rstrip()) from exc
+    _check_built_architecture(image, arch)
     return image
+
+
+def _check_built_architecture(image: ImageRef, arch: str) -> None:
+    """A builder that ignores ``--platform`` makes the host's architecture: never keep that."""
+    client = docker_client()
+    try:
+        built = image_architecture(client, str(image))
+        if built != arch:
+            client.images.remove(str(image))
+            raise ImageError(
+                f"the engine built {image} for {built or 'an unknown architecture'}, not {arch}: "
+                "its builder ignores --platform; build with BuildKit (docker buildx) or choose "
+                f"the engine's architecture"
+            )
+    finally:
+        client.close()
+
+
+def _platform_hint(log: str, arch: str, engine_arch: str) -> str:
+    if arch != engine_arch and re.search(r"exec format error", log):
+        return f"The build needs emulation: {emulation_hint(arch, engine_arch)}."
+    if re.search(r"no match for platform|does not match the specified platform", log):
+        return (
+            f"The base image has no linux/{arch} variant: set {BASE_IMAGE_ENV} to a base image "
+            f"for linux/{arch}, or choose the other cpu_architecture."
+        )
+    return ""
 
 
 def _base_image_hint(log: str, base_image: str | None) -> str:
@@ -402,14 +562,16 @@ def publish_image(
     ca_bundle: Path | None | Literal["auto"] = "auto",
     registry_auth: RegistryAuth | None = None,
     tag_exists: Callable[[str], bool] | None = None,
+    platform: str = DEFAULT_PLATFORM,
     on_line: LineSink = _ignore,
 ) -> ImageRef:
-    """Build and push unless the registry already has this context's tag; return the image.
+    """Build for ``platform`` and push unless the registry already has this context's tag;
+    return the image.
 
     ``tag_exists`` asks the registry (``image_exists_in_ecr`` for ECR, which needs no engine);
     by default the engine asks it.
     """
-    image = ImageRef(repository, context_hash(context_dir, build_args_for(base_image)))
+    image = ImageRef(repository, image_tag(context_dir, build_args_for(base_image), platform))
     present = (
         tag_exists(image.tag) if tag_exists else image_exists_in_registry(image, registry_auth)
     )
@@ -417,7 +579,12 @@ def publish_image(
         on_line(f"{image} is already in the registry: build and push skipped")
         return image
     build_image(
-        context_dir, repository, base_image=base_image, ca_bundle=ca_bundle, on_line=on_line
+        context_dir,
+        repository,
+        base_image=base_image,
+        ca_bundle=ca_bundle,
+        platform=platform,
+        on_line=on_line,
     )
     push_image(image, registry_auth, on_line)
     return image

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from orchestrator.container_task import run_container_task, stop_container_task
-from orchestrator.images import engine_available
+from orchestrator.images import DEFAULT_CPU_ARCHITECTURE, engine_available
 from orchestrator.local_task_common import (
     DEFAULT_NAME,
     DEFAULT_PORT,
@@ -35,6 +35,7 @@ def run_local_task(
     work_dir: Path | None = None,
     use_docker: bool | None = None,
     environment: Mapping[str, str] | None = None,
+    cpu_architecture: str = DEFAULT_CPU_ARCHITECTURE,
     on_line: LineSink = ignore,
 ) -> LocalTask:
     """Start (or reuse) the local task; return once the app is healthy on 127.0.0.1:``port``.
@@ -42,6 +43,7 @@ def run_local_task(
     ``use_docker=None`` decides by whether an image was given and an engine answers.
     ``environment``: the app container's settings other than the database's (the task
     definition's environment and resolved secrets); the local database is wired here.
+    ``cpu_architecture``: the task definition's; the containers refuse an image of another.
     """
     engine = engine_available()
     if use_docker is None:
@@ -58,6 +60,7 @@ def run_local_task(
             db_mode=db_mode,
             mysql_image=mysql_image,
             environment=environment,
+            cpu_architecture=cpu_architecture,
             on_line=on_line,
         )
     if image is None:

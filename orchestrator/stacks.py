@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -64,6 +64,8 @@ class StackSpec:
     # After init, before the full plan: a first targeted phase (the image registry).
     before_plan: BeforePlan = _no_before_plan
     after_destroy: AfterDestroy = _no_after_destroy
+    # Stand-ins for what before_plan would make, for a plan that only estimates the cost.
+    estimate_vars: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def config_dir(self) -> Path:

@@ -47,14 +47,48 @@ class Target:
         return str(identity["Account"])
 
     def lab_role_arn(self) -> str | None:
-        """The Learner Lab's pre-made role, when this account has one."""
+        """The Learner Lab's pre-made role, or None when IAM says this account has none.
+
+        Only NoSuchEntity means "no LabRole". A refusal (AccessDenied, expired credentials...)
+        says nothing about the role: guessing "none" would make the modules create roles, which
+        Learner Lab forbids, so it raises ``LabRoleUnknownError`` instead.
+        """
         if self.name == "local":
             return None
         try:
             role = self.client("iam").get_role(RoleName=LAB_ROLE_NAME)
-        except ClientError:
-            return None
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                return None
+            raise LabRoleUnknownError(self._lab_role_hint(_client_error_text(error))) from error
+        except BotoCoreError as error:
+            raise LabRoleUnknownError(self._lab_role_hint(str(error))) from error
         return str(role["Role"]["Arn"])
+
+    def _lab_role_hint(self, why: str) -> str:
+        try:
+            account = self.account_id()
+        except (ClientError, BotoCoreError):
+            account = "<account>"
+        return (
+            f"cannot tell whether this account has Learner Lab's {LAB_ROLE_NAME}: iam:GetRole "
+            f"was refused ({why}). These credentials may not read IAM roles, so the orchestrator "
+            "will not guess (creating roles fails on Learner Lab). Either pass the role: "
+            f"--var lab_role_arn=arn:aws:iam::{account}:role/{LAB_ROLE_NAME}, or, in an account "
+            "where you may create IAM roles, --var lab_role_arn=none; or use credentials that "
+            "can read IAM roles (iam:GetRole)."
+        )
+
+
+class LabRoleUnknownError(TargetError):
+    """IAM refused to say whether LabRole exists (AccessDenied, expired credentials...)."""
+
+
+def _client_error_text(error: ClientError) -> str:
+    details = error.response.get("Error", {})
+    code = details.get("Code") or "error"
+    message = details.get("Message") or ""
+    return f"{code}: {message}" if message else code
 
 
 def forget_local_state() -> bool:

@@ -299,6 +299,12 @@ class Terraform:
         result: dict[str, Any] = json.loads("\n".join(lines))
         return result
 
+    def show_state(self) -> dict[str, Any]:
+        """The state as ``show -json`` describes it (``{}`` parts when there is none)."""
+        _, lines = self._run(["show", "-json", "-no-color"])
+        result: dict[str, Any] = json.loads("\n".join(lines) or "{}")
+        return result
+
     def apply(self, plan: Path) -> None:
         self._run(["apply", "-input=false", "-no-color", "-json", str(plan)], json_events=True)
 

@@ -56,34 +56,45 @@ def before_plan(ctx: StackContext, variables: dict[str, Any]) -> dict[str, Any]:
     if repository is None:
         raise StackError("the ECR repository is not in the state after its targeted apply")
     url, name = str(repository["repository_url"]), str(repository["name"])
-    tag = images.context_hash(APP_DIR, images.build_args_for(_base_image()))
+    platform = _platform(variables)
+    tag = images.image_tag(APP_DIR, images.build_args_for(_base_image(platform)), platform)
     if ctx.target.name == "aws":
-        _publish_to_ecr(ctx, url, name)
+        _publish_to_ecr(ctx, url, name, platform)
     else:
-        _publish_locally(ctx, name, tag)
+        _publish_locally(ctx, name, tag, platform)
     variables["image_uri"] = f"{url}:{tag}"
     return variables
 
 
-def _base_image() -> str | None:
+def _platform(variables: dict[str, Any]) -> str:
+    """The image's platform, from the task's ``cpu_architecture`` (the module's default)."""
+    architecture = str(variables.get("cpu_architecture") or images.DEFAULT_CPU_ARCHITECTURE)
+    try:
+        return images.platform_for(architecture)
+    except images.ImageError as error:
+        raise StackError(str(error)) from error
+
+
+def _base_image(platform: str = images.DEFAULT_PLATFORM) -> str | None:
     if not images.engine_available():
-        return images.resolve_base_image()
+        return images.resolve_base_image(platform=platform)
     client = images.docker_client()
     try:
-        return images.resolve_base_image(client)
+        return images.resolve_base_image(client, platform)
     finally:
         client.close()
 
 
-def _publish_to_ecr(ctx: StackContext, url: str, name: str) -> None:
+def _publish_to_ecr(ctx: StackContext, url: str, name: str, platform: str) -> None:
     ecr = ctx.target.client("ecr")
     image = images.publish_image(
         APP_DIR,
         url,
-        base_image=_base_image(),
+        base_image=_base_image(platform),
         ca_bundle=images.resolve_ca_bundle(),
         registry_auth=images.ecr_login(ecr),
         tag_exists=lambda tag: images.image_exists_in_ecr(ecr, name, tag),
+        platform=platform,
         on_line=lambda line: ctx.say(f"  {line}"),
     )
     ctx.say(f"Image: {image}")
@@ -97,7 +108,7 @@ def _local_registry_up() -> bool:
         return False
 
 
-def _publish_locally(ctx: StackContext, name: str, tag: str) -> None:
+def _publish_locally(ctx: StackContext, name: str, tag: str, platform: str) -> None:
     """The emulator's ECR has no registry behind it: build for the local Docker engine and
     push to the loopback registry when one runs; with no engine the app runs under uvicorn."""
     if not images.engine_available():
@@ -105,18 +116,29 @@ def _publish_locally(ctx: StackContext, name: str, tag: str) -> None:
         return
     say = lambda line: ctx.say(f"  {line}")  # noqa: E731
     local = images.local_registry_image(name, tag)
+    base = _base_image(platform)
     if _local_registry_up():
-        images.publish_image(APP_DIR, local.repository, base_image=_base_image(), on_line=say)
+        images.publish_image(
+            APP_DIR, local.repository, base_image=base, platform=platform, on_line=say
+        )
     else:
         say(f"no registry answers at {images.LOCAL_REGISTRY}: the image stays on the engine")
-        images.build_image(APP_DIR, local.repository, base_image=_base_image(), on_line=say)
+        images.build_image(
+            APP_DIR, local.repository, base_image=base, platform=platform, on_line=say
+        )
 
 
 def finish(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
-    container = _app_container(ctx, outputs)
+    task_definition = _task_definition(ctx, outputs)
+    container = _app_container(task_definition, outputs)
     outputs["image_uri"] = str(container["image"])
     if ctx.target.name == "local":
-        outputs = _run_locally(ctx, outputs, task_environment(ctx.target, container))
+        outputs = _run_locally(
+            ctx,
+            outputs,
+            task_environment(ctx.target, container),
+            cpu_architecture(task_definition),
+        )
     else:
         wait_for_healthy_targets(ctx, outputs)
         outputs["tasks_url"] = f"{str(outputs['api_base_url']).rstrip('/')}/tasks"
@@ -153,12 +175,23 @@ def local_port() -> int:
     return int(os.environ.get(LOCAL_PORT_ENV, DEFAULT_PORT))
 
 
-def _app_container(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
-    """The app's container definition, as the deployed task definition holds it."""
+def _task_definition(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
+    """The deployed task definition, as ECS describes it."""
     described = ctx.target.client("ecs").describe_task_definition(
         taskDefinition=outputs["task_definition_arn"]
     )
-    for container in described["taskDefinition"]["containerDefinitions"]:
+    return dict(described["taskDefinition"])
+
+
+def cpu_architecture(task_definition: dict[str, Any]) -> str:
+    """The task's ``runtimePlatform.cpuArchitecture``; X86_64 when unset, as Fargate runs it."""
+    platform = task_definition.get("runtimePlatform") or {}
+    return str(platform.get("cpuArchitecture") or images.DEFAULT_CPU_ARCHITECTURE)
+
+
+def _app_container(task_definition: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
+    """The app's container definition, as the deployed task definition holds it."""
+    for container in task_definition["containerDefinitions"]:
         if container["name"] == outputs.get("container_name"):
             return dict(container)
     raise StackError(f"no container {outputs.get('container_name')!r} in the task definition")
@@ -215,7 +248,10 @@ def read_secret(client: Any, value_from: str) -> str:
 
 
 def _run_locally(
-    ctx: StackContext, outputs: dict[str, Any], environment: dict[str, str]
+    ctx: StackContext,
+    outputs: dict[str, Any],
+    environment: dict[str, str],
+    architecture: str = images.DEFAULT_CPU_ARCHITECTURE,
 ) -> dict[str, Any]:
     """ECS on the emulator stores the service but runs nothing: run the task here."""
     image_uri = str(outputs.get("image_uri") or "")
@@ -232,6 +268,7 @@ def _run_locally(
             name=local_task_name(ctx.environment),
             db_mode=str(outputs.get("db_mode") or "sidecar"),
             environment=environment,
+            cpu_architecture=architecture,
             on_line=lambda line: ctx.say(f"  {line}"),
         )
     except LocalTaskError as error:

@@ -1,1 +1,1 @@
-"""CloudTasks TODO API: a FastAPI service on SQLModel, MySQL 8.0 in production, SQLite locally."""
+"""CloudTasks TODO API: a FastAPI service on SQLModel, MySQL 8.4 in production, SQLite locally."""

@@ -2,7 +2,7 @@
 
 The files the build context lets in are enough to migrate and serve; the Dockerfile keeps its
 promises (base image argument, non-root, health check, optional CA secret); requirements.txt is
-the `todo` dependency group; compose.yaml runs the app after a healthy MySQL 8.0.
+the `todo` dependency group; compose.yaml runs the app after a healthy MySQL 8.4.
 """
 
 from __future__ import annotations
@@ -82,11 +82,11 @@ def test_requirements_txt_is_the_todo_dependency_group() -> None:
     assert sorted(requirements) == sorted(group)
 
 
-def test_compose_runs_the_app_after_a_healthy_mysql_8() -> None:
+def test_compose_runs_the_app_after_a_healthy_mysql_8_4() -> None:
     compose: dict[str, Any] = yaml.safe_load((APP_DIR / "compose.yaml").read_text())
     db, api = compose["services"]["db"], compose["services"]["api"]
 
-    assert db["image"] == "mysql:8.0"
+    assert db["image"] == "public.ecr.aws/docker/library/mysql:8.4"
     assert "healthcheck" in db
     assert api["depends_on"]["db"]["condition"] == "service_healthy"
     assert {"DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "DB_NAME"} <= set(api["environment"])

@@ -100,7 +100,7 @@ def base_image(docker_engine: None) -> str | None:
 
 @pytest.fixture(scope="session")
 def sidecar_image(docker_engine: None) -> str:
-    """The MySQL image the local task would pick without pulling: mysql:8.0 or the stand-in."""
+    """The MySQL image the local task would pick without pulling: MySQL 8.4 or the stand-in."""
     client = docker_client()
     try:
         present = [

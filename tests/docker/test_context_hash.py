@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.dockerignore import context_files, is_excluded, parse
-from orchestrator.images import context_hash
+from orchestrator.images import ImageError, context_hash, image_tag, platform_for
 from tests.conftest import REPO_ROOT
 
 APP_DIR = REPO_ROOT / "app_todo"
@@ -83,3 +83,21 @@ def test_dockerignore_rules(patterns: str, path: str, excluded: bool) -> None:
 def test_dockerfile_and_dockerignore_are_always_sent(context: Path) -> None:
     (context / ".dockerignore").write_text("Dockerfile\n.dockerignore\napp\n")
     assert list(context_files(context)) == [".dockerignore", "Dockerfile"]
+
+
+def test_the_tag_ends_with_the_architecture_so_platforms_never_share_one(context: Path) -> None:
+    amd64 = image_tag(context, {"BASE_IMAGE": "a"}, "linux/amd64")
+    arm64 = image_tag(context, {"BASE_IMAGE": "a"}, "linux/arm64")
+    assert amd64 == f"{context_hash(context, {'BASE_IMAGE': 'a'})}-amd64"
+    assert arm64.endswith("-arm64")
+    assert amd64 != arm64
+    assert image_tag(context).endswith("-amd64"), "X86_64 is Fargate's default"
+
+
+def test_the_platform_follows_the_task_cpu_architecture() -> None:
+    assert platform_for("X86_64") == "linux/amd64"
+    assert platform_for("ARM64") == "linux/arm64"
+    with pytest.raises(ImageError, match="'X86_64' or 'ARM64'"):
+        platform_for("arm64")
+    with pytest.raises(ImageError, match="linux/amd64 or linux/arm64"):
+        image_tag(APP_DIR, platform="linux/riscv64")

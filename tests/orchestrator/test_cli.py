@@ -31,6 +31,14 @@ def test_unknown_target_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None
     assert "invalid choice: 'azure'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("environment", ["dev-", "qa--1", "-dev", "Dev", "a" * 13, ""])
+def test_an_environment_name_aws_would_refuse_is_bad_usage(
+    environment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "todo", "--target", "local", f"--env={environment}"]) == EXIT_USAGE
+    assert "an environment name is 1 to 12 lowercase letters" in capsys.readouterr().err
+
+
 def test_malformed_var_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy", "inventory", "--var", "no_equals_sign"]) == EXIT_USAGE
     assert "--var expects KEY=VALUE" in capsys.readouterr().err

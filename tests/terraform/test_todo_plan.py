@@ -120,11 +120,14 @@ def sidecar_plan(todo_stack: Stack) -> Plan:
 
 @pytest.fixture(scope="module")
 def managed_plan(todo_stack: Stack) -> Plan:
-    """RDS, two tasks to start with, autoscaling between 2 and 6 at 55 % CPU, the lab role."""
+    """RDS, two tasks to start with, autoscaling between 2 and 6 at 55 % CPU, the lab role,
+    Fargate Spot, Graviton (ARM64)."""
     return todo_stack.plan(
         "managed",
         todo_vars(
             db_mode="managed",
+            capacity="FARGATE_SPOT",
+            cpu_architecture="ARM64",
             desired_count=2,
             autoscaling={"min": 2, "max": 6, "cpu_target": 55},
             ecr_keep_images=7,
@@ -164,6 +167,9 @@ def refusals(todo_stack: Stack) -> str:
             api_auth="basic",
             certificate_arn="arn:aws:iam::123456789012:server-certificate/todo",
             alarm_thresholds={"memory_percent": 120},
+            capacity="FARGATE_SPOT",
+            alb_zone_count=1,
+            cpu_architecture="arm64",
         ),
     )
 
@@ -180,6 +186,10 @@ def test_sidecar_with_autoscaling_beyond_one_task_is_refused(refusals: str) -> N
 
 def test_memory_must_fit_the_fargate_cpu_size(refusals: str) -> None:
     assert "memory is not a Fargate combination with cpu" in refusals
+
+
+def test_cpu_architecture_must_be_a_fargate_one(refusals: str) -> None:
+    assert 'cpu_architecture must be "X86_64" or "ARM64"' in refusals
 
 
 def test_api_auth_must_be_none_or_token(refusals: str) -> None:
@@ -201,6 +211,26 @@ def test_alarm_thresholds_are_checked(refusals: str) -> None:
     assert "alarm_thresholds needs" in refusals
 
 
+def test_spot_capacity_is_refused_with_the_sidecar(refusals: str) -> None:
+    assert 'capacity = "FARGATE_SPOT" needs db_mode = "managed"' in refusals
+    assert "a Spot interruption stops the task" in refusals
+
+
+def test_the_load_balancer_needs_at_least_two_zones(refusals: str) -> None:
+    assert "alb_zone_count must be a whole number from 2 to 6" in refusals
+
+
+@pytest.mark.parametrize("environment", ["dev-", "qa--1", "-dev", "Dev", "thirteen-char"])
+def test_environment_names_aws_would_refuse_are_refused(
+    todo_stack: Stack, environment: str
+) -> None:
+    # RDS identifiers (<name>-<environment>-db) may not end with a hyphen or hold "--"; load
+    # balancer and target group names are limited to 32 characters.
+    output = refused(todo_stack, "bad-environment", todo_vars(environment=environment))
+
+    assert "environment must be 1 to 12 lowercase letters, digits and single hyphens" in output
+
+
 def test_managed_mode_accepts_several_tasks(managed_plan: Plan) -> None:
     assert managed_plan.one("aws_ecs_service", "this")["desired_count"] == 2
 
@@ -216,12 +246,13 @@ def test_a_full_plan_without_an_image_says_how_to_make_one(todo_stack: Stack) ->
 
 
 # ------------------------------------------------------------------------------- databases
-def test_managed_mode_creates_a_private_encrypted_mysql_8_with_a_managed_password(
+def test_managed_mode_creates_a_private_encrypted_mysql_8_4_with_a_managed_password(
     managed_plan: Plan,
 ) -> None:
     db = managed_plan.one("aws_db_instance", "this", 0)
 
-    assert (db["engine"], db["engine_version"]) == ("mysql", "8.0")
+    # 8.4 LTS: a new 8.0 instance would be enrolled in paid Extended Support.
+    assert (db["engine"], db["engine_version"]) == ("mysql", "8.4")
     assert db["manage_master_user_password"] is True
     assert db.get("password") is None
     assert db["publicly_accessible"] is False
@@ -429,6 +460,27 @@ def test_database_admits_mysql_from_the_tasks_only(managed_plan: Plan) -> None:
     }
 
 
+def test_two_zones_by_default_shared_by_the_load_balancer_and_the_tasks(
+    sidecar_plan: Plan,
+) -> None:
+    subnets = sidecar_plan.one("aws_lb", "this")["subnets"]
+    service = sidecar_plan.one("aws_ecs_service", "this")
+
+    # Each zone costs the load balancer a public IPv4 address.
+    assert len(subnets) == 2
+    assert sorted(service["network_configuration"][0]["subnets"]) == sorted(subnets)
+
+
+def test_zone_count_picks_the_first_zones_by_name(todo_stack: Stack, managed_plan: Plan) -> None:
+    plan = todo_stack.plan("three-zones", todo_vars(alb_zone_count=3))
+    three = set(plan.one("aws_lb", "this")["subnets"])
+    two = set(managed_plan.one("aws_db_subnet_group", "this", 0)["subnet_ids"])
+
+    assert len(three) == 3
+    # A stable choice: the two default zones are among the first three, in every plan.
+    assert two < three
+
+
 def test_target_group_checks_task_ips_on_the_health_path(sidecar_plan: Plan) -> None:
     group = sidecar_plan.one("aws_lb_target_group", "this")
     check = group["health_check"][0]
@@ -469,6 +521,44 @@ def test_task_is_a_fargate_awsvpc_task_of_the_chosen_size(sidecar_plan: Plan) ->
     assert task["requires_compatibilities"] == ["FARGATE"]
     assert task["network_mode"] == "awsvpc"
     assert (task["cpu"], task["memory"]) == ("512", "1024")
+    assert task["runtime_platform"] == [
+        {"operating_system_family": "LINUX", "cpu_architecture": "X86_64"}
+    ]
+
+
+def test_the_task_runs_on_graviton_when_asked(managed_plan: Plan) -> None:
+    task = managed_plan.one("aws_ecs_task_definition", "this")
+
+    assert task["runtime_platform"][0]["cpu_architecture"] == "ARM64"
+
+
+def test_tasks_run_on_demand_by_default_on_a_cluster_that_offers_spot(
+    sidecar_plan: Plan,
+) -> None:
+    service = sidecar_plan.one("aws_ecs_service", "this")
+    providers = sidecar_plan.one("aws_ecs_cluster_capacity_providers", "this")
+
+    assert service["launch_type"] == "FARGATE"
+    assert service["capacity_provider_strategy"] == []
+    assert sorted(providers["capacity_providers"]) == ["FARGATE", "FARGATE_SPOT"]
+    assert providers["cluster_name"] == PREFIX
+
+
+def test_spot_capacity_is_accepted_with_the_managed_database(managed_plan: Plan) -> None:
+    service = managed_plan.one("aws_ecs_service", "this")
+
+    assert service.get("launch_type") in (None, "")
+    assert [
+        (strategy["capacity_provider"], strategy["weight"])
+        for strategy in service["capacity_provider_strategy"]
+    ] == [("FARGATE_SPOT", 1)]
+
+
+def test_sidecar_image_is_mysql_8_4_from_the_public_ecr_gallery(sidecar_plan: Plan) -> None:
+    variables = sidecar_plan.data["variables"]
+
+    # Not Docker Hub: anonymous pulls there are rate limited (CannotPullContainerError).
+    assert variables["db_sidecar_image"]["value"] == "public.ecr.aws/docker/library/mysql:8.4"
 
 
 def test_log_groups_keep_logs_for_the_retention(sidecar_plan: Plan) -> None:

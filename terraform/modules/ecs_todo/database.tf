@@ -37,7 +37,7 @@ resource "aws_secretsmanager_secret_version" "sidecar" {
 }
 
 ################################################################################
-# Managed mode: RDS MySQL 8.0, master password kept by Secrets Manager
+# Managed mode: RDS MySQL 8.4 LTS, master password kept by Secrets Manager
 ################################################################################
 
 resource "aws_db_subnet_group" "this" {
@@ -53,9 +53,11 @@ resource "aws_db_subnet_group" "this" {
 resource "aws_db_instance" "this" {
   count = local.managed ? 1 : 0
 
-  identifier     = "${local.prefix}-db"
-  engine         = "mysql"
-  engine_version = "8.0"
+  identifier = "${local.prefix}-db"
+  engine     = "mysql"
+  # 8.4 is the LTS: 8.0 left standard support on 2026-07-31, and a new 8.0 instance would be
+  # enrolled in paid Extended Support.
+  engine_version = "8.4"
   instance_class = var.db_instance_class
 
   allocated_storage = var.db_allocated_storage

@@ -13,6 +13,12 @@ resource "aws_ecs_cluster" "this" {
   tags = var.tags
 }
 
+# Both Fargate providers, so that capacity can name either; the service picks one.
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+}
+
 resource "aws_cloudwatch_log_group" "app" {
   name              = "/ecs/${local.prefix}/api"
   retention_in_days = var.log_retention_days
@@ -147,7 +153,7 @@ resource "aws_ecs_task_definition" "this" {
 
   runtime_platform {
     operating_system_family = "LINUX"
-    cpu_architecture        = "X86_64"
+    cpu_architecture        = var.cpu_architecture
   }
 
   tags = var.tags
@@ -173,7 +179,18 @@ resource "aws_ecs_service" "this" {
   cluster         = aws_ecs_cluster.this.id
   task_definition = aws_ecs_task_definition.this.arn
   desired_count   = var.desired_count
-  launch_type     = "FARGATE"
+  # On-demand Fargate keeps the plain launch type; Spot goes through the cluster's provider (a
+  # service has one or the other, never both).
+  launch_type = local.spot ? null : "FARGATE"
+
+  dynamic "capacity_provider_strategy" {
+    for_each = local.spot ? ["FARGATE_SPOT"] : []
+
+    content {
+      capacity_provider = capacity_provider_strategy.value
+      weight            = 1
+    }
+  }
 
   # Sidecar: each task holds its own database, so a deploy stops the old task before the new one
   # starts (never two databases at once). Managed: new tasks start before old ones stop.
@@ -204,8 +221,10 @@ resource "aws_ecs_service" "this" {
   tags = var.tags
 
   # Before the first task starts: the listeners (ECS registers tasks with the target group), the
-  # password and the token (the task reads them at start) and the execution role's permissions.
+  # password and the token (the task reads them at start), the execution role's permissions and
+  # the cluster's capacity providers (destroyed after the service, which may use one).
   depends_on = [
+    aws_ecs_cluster_capacity_providers.this,
     aws_lb_listener.http,
     aws_lb_listener.https,
     aws_secretsmanager_secret_version.sidecar,

@@ -5,6 +5,7 @@ locals {
 
   sidecar = var.db_mode == "sidecar"
   managed = var.db_mode == "managed"
+  spot    = var.capacity == "FARGATE_SPOT"
 
   create_roles       = var.lab_role_arn == null
   execution_role_arn = local.create_roles ? aws_iam_role.execution[0].arn : var.lab_role_arn

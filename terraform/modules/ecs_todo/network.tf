@@ -41,13 +41,29 @@ data "aws_subnets" "default" {
   }
 }
 
+# The zone of each default subnet, to keep the first alb_zone_count zones only.
+data "aws_subnet" "default" {
+  for_each = toset(try(data.aws_subnets.default[0].ids, []))
+
+  id = each.value
+}
+
 locals {
   vpc_id = coalesce(
     var.vpc_id,
     one(data.aws_subnet.given[*].vpc_id),
     one(data.aws_vpc.default[*].id),
   )
-  subnet_ids = var.subnet_ids != null ? var.subnet_ids : sort(data.aws_subnets.default[0].ids)
+
+  # Every zone the load balancer spans costs a public IPv4 address, and us-east-1 has six zones:
+  # the first alb_zone_count zones by name (a stable choice: no diff from one plan to the next).
+  # The tasks and the database use the same subnets, so tasks never run where the ALB is not.
+  default_subnet_by_zone = { for subnet in data.aws_subnet.default : subnet.availability_zone => subnet.id... }
+  default_zones          = sort(keys(local.default_subnet_by_zone))
+  chosen_zones           = slice(local.default_zones, 0, min(var.alb_zone_count, length(local.default_zones)))
+  default_subnet_ids     = sort([for zone in local.chosen_zones : sort(local.default_subnet_by_zone[zone])[0]])
+
+  subnet_ids = var.subnet_ids != null ? var.subnet_ids : local.default_subnet_ids
 }
 
 ################################################################################

@@ -8,9 +8,12 @@ variable "name" {
   default     = "todo"
   nullable    = false
 
+  # Names built from it (<name>-<environment>-db, -alb, -tg, the ECR repository) follow the
+  # strictest AWS rules among them: RDS refuses a trailing hyphen and two hyphens in a row, ECR
+  # any two separators in a row, load balancers and target groups more than 32 characters.
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,11}$", var.name))
-    error_message = "name must start with a lowercase letter and hold at most 12 lowercase letters, digits and hyphens (load balancer and target group names are limited to 32 characters)."
+    condition     = length(var.name) <= 12 && can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.name))
+    error_message = "name must be at most 12 lowercase letters, digits and single hyphens, start with a letter and not end with a hyphen (RDS identifiers refuse a trailing hyphen and \"--\"; load balancer and target group names are limited to 32 characters)."
   }
 }
 
@@ -20,8 +23,8 @@ variable "environment" {
   nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,11}$", var.environment))
-    error_message = "environment must be 1 to 12 lowercase letters, digits or hyphens, starting with a letter or digit."
+    condition     = length(var.environment) <= 12 && can(regex("^[a-z0-9]+(-[a-z0-9]+)*$", var.environment))
+    error_message = "environment must be 1 to 12 lowercase letters, digits and single hyphens, starting and ending with a letter or digit (RDS identifiers refuse a trailing hyphen and \"--\"; load balancer and target group names are limited to 32 characters)."
   }
 }
 
@@ -87,6 +90,18 @@ variable "memory" {
   }
 }
 
+variable "cpu_architecture" {
+  description = "CPU architecture of the task: \"X86_64\" or \"ARM64\" (Graviton, about 20% cheaper per vCPU-hour on Fargate). The image must be built for it (linux/amd64 or linux/arm64); the orchestrator does so."
+  type        = string
+  default     = "X86_64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be \"X86_64\" or \"ARM64\" (Fargate's runtime_platform values)."
+  }
+}
+
 variable "desired_count" {
   description = "Number of tasks the service starts with. In managed mode Application Auto Scaling owns the count afterwards (between autoscaling.min and autoscaling.max); in sidecar mode it can be at most 1."
   type        = number
@@ -101,6 +116,23 @@ variable "desired_count" {
   validation {
     condition     = var.db_mode != "sidecar" || var.desired_count <= 1
     error_message = "db_mode = \"sidecar\" runs MySQL inside the task: each task would have its own database, so desired_count must be 1; use db_mode = \"managed\" to scale out."
+  }
+}
+
+variable "capacity" {
+  description = "Fargate capacity the tasks run on: \"FARGATE\" (on-demand) or \"FARGATE_SPOT\" (up to about 70 % cheaper; AWS may stop a task with two minutes' notice, and the service starts another). FARGATE_SPOT needs db_mode = \"managed\": an interrupted sidecar task would take its database with it. Changing it replaces the service (its launch type cannot be updated)."
+  type        = string
+  default     = "FARGATE"
+  nullable    = false
+
+  validation {
+    condition     = contains(["FARGATE", "FARGATE_SPOT"], var.capacity)
+    error_message = "capacity must be \"FARGATE\" or \"FARGATE_SPOT\"."
+  }
+
+  validation {
+    condition     = var.capacity != "FARGATE_SPOT" || var.db_mode == "managed"
+    error_message = "capacity = \"FARGATE_SPOT\" needs db_mode = \"managed\": a Spot interruption stops the task, and in sidecar mode the task's MySQL container holds the only copy of the data; use capacity = \"FARGATE\" with the sidecar."
   }
 }
 
@@ -171,7 +203,7 @@ variable "ecr_keep_images" {
 ################################################################################
 
 variable "db_mode" {
-  description = "Where MySQL runs: \"sidecar\" (a MySQL 8.0 container in the task, data lives as long as the task, one task only) or \"managed\" (an RDS MySQL 8.0 instance shared by all tasks, which autoscale)."
+  description = "Where MySQL runs: \"sidecar\" (a MySQL 8.4 container in the task, data lives as long as the task, one task only) or \"managed\" (an RDS MySQL 8.4 LTS instance shared by all tasks, which autoscale)."
   type        = string
   default     = "sidecar"
   nullable    = false
@@ -207,9 +239,9 @@ variable "db_username" {
 }
 
 variable "db_sidecar_image" {
-  description = "Image of the MySQL container in sidecar mode (public.ecr.aws/docker/library/mysql:8.0 is the same image without Docker Hub's anonymous pull limits)."
+  description = "Image of the MySQL container in sidecar mode. The default is Docker's official image from the public ECR gallery, which has no anonymous pull limits (mysql:8.4 from Docker Hub can fail with CannotPullContainerError)."
   type        = string
-  default     = "mysql:8.0"
+  default     = "public.ecr.aws/docker/library/mysql:8.4"
   nullable    = false
 }
 
@@ -320,6 +352,18 @@ variable "excluded_zone_ids" {
   type        = list(string)
   default     = ["use1-az3"]
   nullable    = false
+}
+
+variable "alb_zone_count" {
+  description = "Number of availability zones (and default subnets, the first ones by zone name) used when subnet_ids is null: the load balancer spans them, and the tasks and the database run in them. Each zone adds a public IPv4 address to the load balancer's bill; two is the least a load balancer and an RDS subnet group accept."
+  type        = number
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = var.alb_zone_count >= 2 && var.alb_zone_count <= 6 && floor(var.alb_zone_count) == var.alb_zone_count
+    error_message = "alb_zone_count must be a whole number from 2 to 6 (a load balancer needs at least two zones)."
+  }
 }
 
 variable "assign_public_ip" {

@@ -6,7 +6,8 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # 5.90 added write-only secret strings and the ephemeral random password.
+      # Write-only secret strings (secret_string_wo, 5.88) and the ephemeral random password;
+      # 5.90 is the floor the configuration is written against.
       version = ">= 5.90, < 6.0"
     }
   }

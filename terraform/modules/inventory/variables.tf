@@ -15,9 +15,11 @@ variable "environment" {
   type        = string
   nullable    = false
 
+  # The same rule as the TODO stack's (one --env names both stacks), where RDS identifiers refuse a
+  # trailing hyphen and two hyphens in a row.
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,11}$", var.environment))
-    error_message = "environment must be 1 to 12 lowercase letters, digits or hyphens, starting with a letter or digit."
+    condition     = length(var.environment) <= 12 && can(regex("^[a-z0-9]+(-[a-z0-9]+)*$", var.environment))
+    error_message = "environment must be 1 to 12 lowercase letters, digits and single hyphens, starting and ending with a letter or digit."
   }
 }
 

@@ -20,7 +20,9 @@ module "todo" {
   container_port                    = var.container_port
   cpu                               = var.cpu
   memory                            = var.memory
+  cpu_architecture                  = var.cpu_architecture
   desired_count                     = var.desired_count
+  capacity                          = var.capacity
   health_check_path                 = var.health_check_path
   health_check_grace_period_seconds = var.health_check_grace_period_seconds
   wait_for_steady_state             = var.wait_for_steady_state
@@ -42,6 +44,7 @@ module "todo" {
   vpc_id                = var.vpc_id
   subnet_ids            = var.subnet_ids
   excluded_zone_ids     = var.excluded_zone_ids
+  alb_zone_count        = var.alb_zone_count
   assign_public_ip      = var.assign_public_ip
   allowed_ingress_cidrs = var.allowed_ingress_cidrs
 

@@ -6,7 +6,7 @@ variable "region" {
 }
 
 variable "environment" {
-  description = "Environment name; part of every resource name."
+  description = "Environment name; part of every resource name (1 to 12 lowercase letters, digits and single hyphens, not ending with a hyphen)."
   type        = string
   default     = "dev"
   nullable    = false
@@ -46,10 +46,24 @@ variable "memory" {
   nullable    = false
 }
 
+variable "cpu_architecture" {
+  description = "CPU architecture of the task: X86_64 or ARM64 (Graviton, cheaper); the image is built for it."
+  type        = string
+  default     = "X86_64"
+  nullable    = false
+}
+
 variable "desired_count" {
   description = "Number of tasks the service starts with; 1 in sidecar mode."
   type        = number
   default     = 1
+  nullable    = false
+}
+
+variable "capacity" {
+  description = "Fargate capacity of the tasks: FARGATE (on-demand) or FARGATE_SPOT (cheaper, may be interrupted; managed database only). Changing it replaces the service."
+  type        = string
+  default     = "FARGATE"
   nullable    = false
 }
 
@@ -117,9 +131,9 @@ variable "db_username" {
 }
 
 variable "db_sidecar_image" {
-  description = "Image of the MySQL container in sidecar mode."
+  description = "Image of the MySQL container in sidecar mode (MySQL 8.4 from the public ECR gallery: no Docker Hub pull limits)."
   type        = string
-  default     = "mysql:8.0"
+  default     = "public.ecr.aws/docker/library/mysql:8.4"
   nullable    = false
 }
 
@@ -184,6 +198,13 @@ variable "excluded_zone_ids" {
   description = "Availability zone IDs left out of the default subnets (use1-az3 has no Fargate)."
   type        = list(string)
   default     = ["use1-az3"]
+  nullable    = false
+}
+
+variable "alb_zone_count" {
+  description = "Number of availability zones (default subnets) for the load balancer, tasks and database when subnet_ids is null, from 2 to 6; each zone costs the load balancer a public IPv4 address."
+  type        = number
+  default     = 2
   nullable    = false
 }
 

@@ -71,8 +71,8 @@ run "sidecar" {
   }
 
   assert {
-    condition     = one([for c in jsondecode(aws_ecs_task_definition.this.container_definitions) : c.image if c.name == "mysql"]) == "mysql:8.0"
-    error_message = "the sidecar runs MySQL 8.0"
+    condition     = one([for c in jsondecode(aws_ecs_task_definition.this.container_definitions) : c.image if c.name == "mysql"]) == "public.ecr.aws/docker/library/mysql:8.4"
+    error_message = "the sidecar runs MySQL 8.4 from the public ECR gallery"
   }
 
   assert {
