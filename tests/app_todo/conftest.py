@@ -49,7 +49,7 @@ def mariadb_server() -> URL:
 
 @pytest.fixture(scope="session")
 def private_mariadb() -> Iterator[PrivateMariaDB]:
-    """A MariaDB of the tests' own (port 3307) that they may stop, start, freeze and thaw."""
+    """A MariaDB of the tests' own, which they may stop, start, freeze and thaw."""
     with private_mariadb_server() as server:
         yield server
 

@@ -1,4 +1,4 @@
-"""A private, throwaway MariaDB server a test may stop and start (port 3307, own data dir).
+"""A private, throwaway MariaDB server a test may stop and start (own port and data dir).
 
 The shared test server (.ci/setup_mariadb.sh) keeps serving the other tests meanwhile.
 """
@@ -18,17 +18,20 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from devtools.ports import free_port
 from orchestrator.processes import stop_child
 from tests.conftest import require_component
 
-PORT = 3307
+# Ports set aside for it; the first free one is taken, so a server left over by an earlier run
+# (a killed test session) cannot stop this one from starting.
+PORTS = range(3307, 3317)
 USER = "todo"
 PASSWORD = "todo"
 DATABASE = "todo_outage"
 
 
 class PrivateMariaDB:
-    """``mariadb-install-db`` into a temporary directory, then ``mariadbd`` on 127.0.0.1:3307."""
+    """``mariadb-install-db`` into a temporary directory, then ``mariadbd`` on 127.0.0.1."""
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="todo-mariadb-"))
@@ -38,11 +41,18 @@ class PrivateMariaDB:
         self.socket = self.root / "mysqld.sock"
         self.log = self.root / "error.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.port = free_port(PORTS)  # kept across stop and start: the app reconnects to it
 
     @property
     def url(self) -> URL:
         return URL.create(
-            "mysql+pymysql", USER, PASSWORD, "127.0.0.1", PORT, DATABASE, {"charset": "utf8mb4"}
+            "mysql+pymysql",
+            USER,
+            PASSWORD,
+            "127.0.0.1",
+            self.port,
+            DATABASE,
+            {"charset": "utf8mb4"},
         )
 
     @staticmethod
@@ -80,7 +90,7 @@ class PrivateMariaDB:
                 f"--socket={self.socket}",
                 f"--pid-file={self.root / 'mysqld.pid'}",
                 f"--log-error={self.log}",
-                f"--port={PORT}",
+                f"--port={self.port}",
                 "--bind-address=127.0.0.1",
                 "--user=mysql",
                 "--skip-name-resolve",

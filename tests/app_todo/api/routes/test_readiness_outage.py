@@ -1,6 +1,6 @@
 """A database outage while the app runs: a clean 503, then recovery without a restart.
 
-Uses a private MariaDB (port 3307) that the test stops and starts, behind a real uvicorn.
+Uses a private MariaDB that the test stops and starts, behind a real uvicorn.
 """
 
 from __future__ import annotations
