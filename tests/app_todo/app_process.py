@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,22 +77,27 @@ def app_process(database: URL, **settings: str) -> Iterator[AppProcess]:
             )
         served = AppProcess(f"http://127.0.0.1:{port}", log_path)
         try:
-            _wait_until_up(served, process)
+            wait_until_answers(
+                f"{served.base_url}/health/ready", process, served.log_path.read_text
+            )
             yield served
         finally:
             stop_child(process, timeout=30)
 
 
-def _wait_until_up(served: AppProcess, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+def wait_until_answers(
+    url: str, process: subprocess.Popen[Any], exit_output: Callable[[], str], timeout: float = 60
+) -> None:
+    """Poll ``url`` until it answers 200; fail with the process's output if it exits first."""
+    deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"the app exited:\n{served.log_path.read_text()[-3000:]}")
+            raise RuntimeError(f"the app exited early:\n{exit_output()[-3000:]}")
         try:
-            if requests.get(f"{served.base_url}/health/ready", timeout=2).status_code == 200:
+            if requests.get(url, timeout=2).status_code == 200:
                 return
         except requests.ConnectionError:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the app was not ready in 60 s:\n{served.log_path.read_text()}")
+            raise RuntimeError(f"the app did not answer {url} within {timeout:g} s")
         time.sleep(0.1)

@@ -9,12 +9,11 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import requests
 
-from tests.app_todo.app_process import APP_DIR, uvicorn_command
+from tests.app_todo.app_process import APP_DIR, uvicorn_command, wait_until_answers
 from tests.app_todo.live_server import free_port
 
 
@@ -35,7 +34,7 @@ def test_uvicorn_serves_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base, process)
+        wait_until_answers(f"{base}/", process, lambda: process.communicate()[0])
         created = requests.post(f"{base}/tasks", json={"title": "via uvicorn"}, timeout=10)
         assert created.status_code == 201
         assert "server" not in created.headers  # --no-server-header, as in the image
@@ -65,16 +64,3 @@ def test_uvicorn_serves_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
         for r in records
     )
     assert all(not line.strip() or line.startswith("{") for line in output.splitlines()), output
-
-
-def _wait_until_up(base: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"uvicorn exited early:\n{process.communicate()[0]}")
-        try:
-            if requests.get(f"{base}/", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError("uvicorn did not answer within 60 s")
