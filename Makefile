@@ -11,12 +11,13 @@ ORCH := $(PY) orchestrate.py
 TF_PROVIDER_MIRROR ?= $(patsubst %/registry.terraform.io,%,$(firstword $(shell find / -maxdepth 3 -type d -name registry.terraform.io -path '*plugins*' 2>/dev/null)))
 export TF_PROVIDER_MIRROR
 
-.PHONY: help venv demo test test-fast lint fmt bench deploy-inventory deploy-todo plan-inventory \
+.PHONY: help venv demo test test-fast test-aws lint fmt bench deploy-inventory deploy-todo plan-inventory \
 	plan-todo destroy local-up local-down
 
 help:
 	@echo "make demo              inventory stack on the local cloud with the sample data"
 	@echo "make test              the whole test suite"
+	@echo "make test-aws          acceptance on the real AWS account of the environment (costs money)"
 	@echo "make deploy-inventory  deploy the inventory stack (TARGET=auto|local|aws ENV=dev)"
 	@echo "make plan-inventory    save a plan for review"
 	@echo "make destroy           destroy every stack on the target"
@@ -38,6 +39,11 @@ test: venv
 
 test-fast: venv
 	$(PY) -m pytest -m "not integration"
+
+# Deploys both stacks to the AWS account whose credentials resolve (LAB_ROLE_ARN=... for Learner
+# Lab), smoke-tests, re-plans, prints the cost, and always destroys. Never part of 'make test'.
+test-aws: venv
+	ORCHESTRATE_TEST_AWS=1 $(PY) -m pytest -m aws tests/aws -s -rs
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -17,6 +17,7 @@ from orchestrator import cloud_logs, dead_letters, inventory_ops, todo_load, tod
 from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
 from orchestrator.doctor import Check, failed, run_checks
+from orchestrator.images import ImageError
 from orchestrator.local_tasks import stop_local_task
 from orchestrator.packaging import PackagingError
 from orchestrator.stacks import StackError, parse_user_vars
@@ -31,7 +32,14 @@ from orchestrator.targets import (
     resolve_target,
 )
 from orchestrator.terraform import MIRROR_ENV, TerraformError, TerraformNotFoundError
-from orchestrator.workspace import REPO_ROOT, local_cloud_dir, local_environments_with
+from orchestrator.var_check import InvalidVariableError, UnknownVariableError, check_names
+from orchestrator.workspace import (
+    HOME_ENV,
+    REPO_ROOT,
+    local_cloud_dir,
+    local_environments_with,
+    work_root,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SAMPLE_CSV = REPO_ROOT / "app_inventory" / "samples" / "inventory-sample.csv"
@@ -59,7 +67,19 @@ def _stack_names(choice: str) -> list[str]:
 
 def _run(args: argparse.Namespace, stack: str, target: Target) -> StackRun:
     migrate = bool(getattr(args, "migrate_state", False))
-    return StackRun(get_stack(stack), target, args.env, say, migrate_state=migrate)
+    return StackRun(
+        get_stack(stack), target, args.env, say, migrate_state=migrate, use_docker=_docker(args)
+    )
+
+
+def _docker(args: argparse.Namespace) -> bool:
+    """False when the fallback without Docker is asked for: --no-docker or TODO_LOCAL_RUNNER."""
+    runner = os.environ.get(todo_stack.LOCAL_RUNNER_ENV, "docker")
+    if runner not in ("docker", "uvicorn"):
+        raise UsageError(
+            f"{todo_stack.LOCAL_RUNNER_ENV}={runner!r}: give docker (the default) or uvicorn"
+        )
+    return not getattr(args, "no_docker", False) and runner == "docker"
 
 
 def _print_highlights(stack: str, outputs: dict[str, Any]) -> None:
@@ -70,11 +90,16 @@ def _print_highlights(stack: str, outputs: dict[str, Any]) -> None:
             say(f"  {label + ':':<17}{outputs[key]}")
 
 
-def _vars(args: argparse.Namespace) -> dict[str, Any]:
+def _vars(args: argparse.Namespace, stacks: Sequence[str] = ()) -> dict[str, Any]:
+    """The ``--var`` values, refused (bad usage) when a name is none of ``stacks``' variables:
+    before terraform, the cloud, packaging or the image are touched."""
     try:
-        return parse_user_vars(args.var)
+        user_vars = parse_user_vars(args.var)
+        if stacks:
+            check_names({stack: get_stack(stack).config_dir for stack in stacks}, user_vars)
     except StackError as error:
         raise UsageError(str(error)) from error
+    return user_vars
 
 
 def _positive(convert: Callable[[str], float], what: str) -> Callable[[str], float]:
@@ -129,9 +154,22 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     stacks = _stack_names(args.stack)
     if args.plan and args.stack == "all":
         raise UsageError("--plan applies one saved plan: name one stack, not 'all'")
-    user_vars = _vars(args)
+    if args.plan and args.var:
+        raise UsageError(
+            "--var has no effect with --plan: a saved plan keeps the values it was made with "
+            "(make a new plan with them: 'python orchestrate.py plan STACK --var K=V --out FILE')"
+        )
+    user_vars = _vars(args, stacks)
+    _docker(args)  # a wrong TODO_LOCAL_RUNNER is bad usage, before the cloud starts
     _require_terraform()
+    if args.plan:
+        # Before the cloud is reached: a plan made for elsewhere is refused at once.
+        _run(args, args.stack, named_target(args.target)).check_saved_plan(Path(args.plan))
     target = _target(args)
+    if not args.plan:
+        # Every stack's values before the first one deploys (deploy all).
+        for stack in stacks:
+            _run(args, stack, target).check_variables(user_vars)
     if target.name == "aws":
         _preflight(target, stacks, user_vars, saved_plan=bool(args.plan))
     for stack in stacks:
@@ -162,12 +200,13 @@ def _preflight(
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     user_vars = _vars(args)
+    stacks = _stack_names(args.stack)
     name = args.target
     if name == "auto":
         name = "aws" if aws_credentials_available() else "local"
         found = "AWS credentials found" if name == "aws" else "no AWS credentials found"
         say(f"Target: {name} (--target auto: {found})")
-    checks = run_checks(name, user_vars=user_vars)
+    checks = run_checks(name, stacks=stacks, user_vars=user_vars)
     _print_checks(checks)
     failures = failed(checks)
     warnings = [check for check in checks if check.status == "warn"]
@@ -179,7 +218,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    user_vars = _vars(args)
+    user_vars = _vars(args, [args.stack])
+    _docker(args)
     _require_terraform()
     target = _target(args)
     run = _run(args, args.stack, target)
@@ -195,7 +235,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
-    user_vars = _vars(args)
+    user_vars = _vars(args, [args.stack])
     _require_terraform()
     target = _target(args)
     plan = Path(args.plan) if args.plan else None
@@ -469,10 +509,13 @@ def cmd_local(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from orchestrator.local_cloud import control
 
-    user_vars = _vars(args)
+    user_vars = _vars(args, list(STACKS))
+    _docker(args)
     _require_terraform()
     args.target = "local"
     target = _target(args)
+    for stack in STACKS:
+        _run(args, stack, target).check_variables(user_vars)
     outputs = _run(args, "inventory", target).deploy(user_vars)
     say(f"\nLoading the sample data {SAMPLE_CSV.name}...")
     report = inventory_ops.load_csv(target, outputs, SAMPLE_CSV)
@@ -527,10 +570,21 @@ def build_parser() -> argparse.ArgumentParser:
         "copy the state over when its place changed (local file <-> the bucket named by "
         "ORCHESTRATE_STATE_BUCKET)"
     )
+    no_docker_help = (
+        "local target, todo: run the app under uvicorn on SQLite instead of the task's "
+        "containers (no image is built, no MySQL); without it a deploy stops when no Docker "
+        f"engine answers. Same as {todo_stack.LOCAL_RUNNER_ENV}=uvicorn"
+    )
     deploy = add("deploy", cmd_deploy, "plan and apply a stack (or all)")
     deploy.add_argument("stack", choices=stack_all)
     deploy.add_argument("--var", action="append", default=[], metavar="K=V")
-    deploy.add_argument("--plan", metavar="FILE", help="apply exactly this saved plan")
+    deploy.add_argument(
+        "--plan",
+        metavar="FILE",
+        help="apply exactly this saved plan (refused unless 'plan' made it for the same stack, "
+        "target and environment)",
+    )
+    deploy.add_argument("--no-docker", action="store_true", help=no_docker_help)
     deploy.add_argument("--migrate-state", action="store_true", help=migrate_help)
 
     checkup = add("doctor", cmd_doctor, "check this machine (and the AWS account) before a deploy")
@@ -538,8 +592,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Preflight checks, each ok, warn or fail with what to do: terraform and its version, "
         "the provider mirror or registry, Docker and BuildKit (warn only: the todo image), and "
         "for --target aws the credentials (account, region), LabRole, the account's S3 Block "
-        "Public Access and the ECS service-linked role. 'deploy --target aws' runs them first. "
-        "Exit code 1 when a check fails."
+        "Public Access (inventory) and the ECS service-linked role (todo). With a STACK, only "
+        "what that stack needs. 'deploy --target aws' runs them first. Exit code 1 when a "
+        "check fails."
+    )
+    checkup.add_argument(
+        "stack", nargs="?", default="all", choices=stack_all, help="the stack (default: all)"
     )
     checkup.add_argument("--var", action="append", default=[], metavar="K=V")
 
@@ -547,6 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("stack", choices=list(STACKS))
     plan.add_argument("--var", action="append", default=[], metavar="K=V")
     plan.add_argument("--out", metavar="FILE", help="where to save the plan")
+    plan.add_argument("--no-docker", action="store_true", help=no_docker_help)
     plan.add_argument("--migrate-state", action="store_true", help=migrate_help)
 
     cost = add("cost", cmd_cost, "estimate a stack's monthly idle cost on AWS")
@@ -649,6 +708,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = add("demo", cmd_demo, "both stacks on the local cloud, with the sample data")
     demo.add_argument("--var", action="append", default=[], metavar="K=V")
+    demo.add_argument("--no-docker", action="store_true", help=no_docker_help)
 
     local = commands.add_parser("local", help="start, stop or inspect the local cloud")
     local.add_argument("action", choices=["up", "down", "status"])
@@ -670,7 +730,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
     try:
         return int(args.func(args))
-    except UsageError as error:
+    except (UsageError, UnknownVariableError, InvalidVariableError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except TerraformError as error:
@@ -682,11 +742,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return EXIT_FAILED
-    except (StackError, TargetError, PackagingError, StateBackendError) as error:
+    except (StackError, TargetError, PackagingError, StateBackendError, ImageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:
+        # A file the orchestrator cannot write (its work dir) or a connection that failed: a
+        # message, not a traceback (-d shows the traceback).
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        if str(getattr(error, "filename", None) or "").startswith(str(work_root())):
+            print(
+                f"hint: the orchestrator writes under {work_root()} ({HOME_ENV}): make sure "
+                f"that folder can be written, or set {HOME_ENV} to one that can",
+                file=sys.stderr,
+            )
         return EXIT_FAILED
     except Exception as error:
         # Local cloud errors come from a module imported lazily; keep the message clear.

@@ -287,7 +287,8 @@ def run_container_task(
             # fresh named volume takes that directory's owner, so the non-root app can write.
             volumes[names["data_volume"]] = {"bind": posixpath.dirname(sqlite_path), "mode": "rw"}
             database = f"SQLite in volume {names['data_volume']}"
-            if mysql_image != "none":
+            # TODO_LOCAL_MYSQL_IMAGE=none asked for SQLite: no image was missing.
+            if (mysql_image or os.environ.get(MYSQL_IMAGE_ENV)) != "none":
                 notes.append(
                     "no MySQL image on this engine (and none could be pulled), so the app runs "
                     f"on SQLite; set {MYSQL_IMAGE_ENV} to a MySQL 8.4 image to run the sidecar"

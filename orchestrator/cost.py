@@ -7,6 +7,7 @@ matches what is deployed. Prices are the dated table in ``prices_us_east_1``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,8 @@ class CostEstimate:
     # Resource types billed by use only, with how many the stack has.
     usage_based: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Where the stack runs, when the plan or state tells (None: unknown).
+    region: str | None = None
 
     @property
     def monthly(self) -> float:
@@ -74,6 +77,15 @@ class CostEstimate:
             f"(us-east-1 on-demand prices as of {prices.PRICES_AS_OF})."
         )
 
+    def region_warning(self) -> str | None:
+        """Prices differ by region (often 5-30 % above us-east-1): say so when it is another."""
+        if self.region is None or self.region == prices.REGION:
+            return None
+        return (
+            f"WARNING: the stack is in {self.region}, but these figures are {prices.REGION}'s "
+            f"prices; {self.region} may cost more (see the AWS pricing pages for that region)."
+        )
+
     def render(self) -> str:
         lines = self._table() if self.lines else ["  nothing billed by the hour"]
         lines += ["", self._totals()]
@@ -86,6 +98,9 @@ class CostEstimate:
                 lines.append(f"  {count} x {prices.USAGE_BASED[kind]}")
         lines += [f"Note: {note}" for note in self.notes]
         lines.append(f"Prices: {prices.SOURCE}.")
+        warning = self.region_warning()
+        if warning:
+            lines.append(warning)
         return "\n".join(lines)
 
     def render_short(self) -> str:
@@ -95,6 +110,9 @@ class CostEstimate:
         if parts:
             lines.append(f"  {parts}; usage (requests, storage, data transfer) on top.")
         lines += [f"  Note: {note}" for note in self.notes]
+        warning = self.region_warning()
+        if warning:
+            lines.append(f"  {warning}")
         return "\n".join(lines)
 
 
@@ -121,6 +139,21 @@ def resources(document: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         pending.extend(module.get("child_modules", []))
 
 
+_ARN_REGION = re.compile(r"^arn:aws[\w-]*:[\w-]+:([a-z]{2}(?:-[a-z]+)+-\d):")
+
+
+def region_of(document: Mapping[str, Any], found: list[dict[str, Any]]) -> str | None:
+    """The region of a plan (its ``region`` variable) or of a state (its resources' ARNs)."""
+    variable = (document.get("variables") or {}).get("region") or {}
+    if isinstance(variable.get("value"), str) and variable["value"]:
+        return str(variable["value"])
+    for resource in found:
+        match = _ARN_REGION.match(str((resource.get("values") or {}).get("arn") or ""))
+        if match:
+            return match.group(1)
+    return None
+
+
 def _of_type(found: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [r.get("values") or {} for r in found if r.get("type") == kind]
 
@@ -135,7 +168,7 @@ def _first(block: Any) -> dict[str, Any]:
 def estimate(document: Mapping[str, Any]) -> CostEstimate:
     """The idle monthly cost of what a ``show -json`` plan or state describes."""
     found = list(resources(document))
-    result = CostEstimate()
+    result = CostEstimate(region=region_of(document, found))
     ipv4 = 0
     ipv4_guessed = False
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator import state_backend
+from orchestrator import state_backend, var_check
 from orchestrator.cost import CostEstimate, estimate
-from orchestrator.stacks import Say, StackError, StackSpec
+from orchestrator.stacks import Say, StackError, StackSpec, forced_lab_role
 from orchestrator.targets import Target
 from orchestrator.terraform import PlanSummary, Terraform
 from orchestrator.workspace import StackWorkspace, work_root
+
+# Next to a saved plan, what it was made for: a plan carries its own state's place, so applied
+# elsewhere it would change another environment while this one's outputs are printed.
+PLAN_RECORD_SUFFIX = ".orchestrate.json"
+
+
+def plan_record_path(plan: Path) -> Path:
+    return plan.with_name(plan.name + PLAN_RECORD_SUFFIX)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass
@@ -25,6 +38,8 @@ class StackRun:
     sink: Say
     # Copy an existing state over when the state's place changed (local file <-> S3 bucket).
     migrate_state: bool = False
+    # Local target: False runs the TODO app under uvicorn, asked for with --no-docker.
+    use_docker: bool = True
 
     def say(self, line: str) -> None:
         self.sink(line)
@@ -50,23 +65,47 @@ class StackRun:
         return tf
 
     # ------------------------------------------------------------------ flows
+    def check_variables(self, user_vars: dict[str, Any]) -> dict[str, Any]:
+        """The ``--var`` values this stack declares, refused here (before packaging, init and
+        the image) when terraform would refuse them; ``deploy all`` gives both stacks one set."""
+        own = var_check.own_variables(self.spec.config_dir, user_vars)
+        # Outside the state's folder, which would otherwise look like a deploy of this env.
+        work_dir = work_root() / "var-check" / self.target.name / self.environment / self.spec.name
+        values = {
+            "region": self.target.region,
+            "environment": self.environment,
+            **self.spec.stand_ins(work_dir),
+            **own,
+            # As prepare resolves it; a role found later is an ARN, which the modules accept.
+            "lab_role_arn": forced_lab_role(own),
+        }
+        var_check.check_values(self.spec.config_dir, work_dir, values, env=self.target.env)
+        return own
+
     def plan(self, user_vars: dict[str, Any], out: Path | None = None) -> tuple[Path, PlanSummary]:
+        user_vars = self.check_variables(user_vars)
+        self.spec.preflight(self, user_vars)
         variables = self.spec.prepare(self, user_vars)
         tf = self._init()
         variables = self.spec.before_plan(self, variables)
         plan_path = (out or self.workspace.plan_path).resolve()
         self.say("terraform plan...")
         summary = tf.plan(variables, plan_path)
+        self._record_plan(plan_path)
         self._remember(variables)
         return plan_path, summary
 
     def deploy(self, user_vars: dict[str, Any], plan_file: Path | None = None) -> dict[str, Any]:
         if plan_file is not None:
-            if not plan_file.exists():
-                raise StackError(f"plan file {plan_file} does not exist")
+            self.check_saved_plan(plan_file)
             tf = self._init()
             self.say(f"Applying the saved plan {plan_file} exactly...")
             shown = tf.show_plan(plan_file.resolve())
+            self._check_planned_environment(plan_file, shown)
+            planned = {
+                name: entry.get("value") for name, entry in shown.get("variables", {}).items()
+            }
+            self.spec.preflight(self, planned)
             self.say(PlanSummary.from_plan_json(shown).render())
             self._say_cost(shown)
             tf.apply(plan_file.resolve())
@@ -106,7 +145,7 @@ class StackRun:
             tf = self._init()
             if tf.state_resources():
                 return estimate(tf.show_state()), "the applied state"
-        variables = self.spec.prepare(self, user_vars)
+        variables = self.spec.prepare(self, self.check_variables(user_vars))
         tf = self._init()
         # No first phase (it would create the image registry): stand-ins for what it makes.
         for key, value in self.spec.estimate_vars.items():
@@ -148,6 +187,71 @@ class StackRun:
         result: dict[str, Any] = json.loads(path.read_text())
         return result
 
+    # ------------------------------------------------------------ saved plans
+    def _made_for(self) -> dict[str, str]:
+        return {
+            "stack": self.spec.name,
+            "target": self.target.name,
+            "environment": self.environment,
+        }
+
+    def _record_plan(self, plan_path: Path) -> None:
+        record = {**self._made_for(), "sha256": _sha256(plan_path)}
+        plan_record_path(plan_path).write_text(json.dumps(record, indent=2, sort_keys=True))
+
+    def _plan_again(self, plan_file: Path) -> str:
+        return (
+            f"'python orchestrate.py plan {self.spec.name} --target {self.target.name} "
+            f"--env {self.environment} --out {plan_file}'"
+        )
+
+    def check_saved_plan(self, plan_file: Path) -> None:
+        """Refuse a saved plan made for another stack, target or environment, or changed since
+        (no terraform and no cloud needed: the command line checks it first)."""
+        if not plan_file.exists():
+            raise StackError(f"plan file {plan_file} does not exist")
+        record_path = plan_record_path(plan_file)
+        this = self._made_for()
+        if not record_path.exists():
+            raise StackError(
+                f"refused to apply {plan_file}: nothing records which stack, target and "
+                f"environment it was made for ('plan' writes {record_path.name} next to it); "
+                f"nothing was applied. Make a plan for {_describe(this)} with "
+                f"{self._plan_again(plan_file)}"
+            )
+        try:
+            record = json.loads(record_path.read_text())
+            made_for = {key: str(record[key]) for key in this}
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise StackError(
+                f"refused to apply {plan_file}: its record {record_path} is unreadable; nothing "
+                f"was applied. Make the plan again with {self._plan_again(plan_file)}"
+            ) from None
+        if made_for != this:
+            raise StackError(
+                f"refused to apply {plan_file}: it was made for {_describe(made_for)}, and this "
+                f"deploy is for {_describe(this)}; nothing was applied. Apply it where it "
+                f"belongs with 'python orchestrate.py deploy {made_for['stack']} --target "
+                f"{made_for['target']} --env {made_for['environment']} --plan {plan_file}', "
+                f"or make a plan for this deploy with {self._plan_again(plan_file)}"
+            )
+        if record.get("sha256") != _sha256(plan_file):
+            raise StackError(
+                f"refused to apply {plan_file}: it changed since 'plan' saved it for "
+                f"{_describe(this)}; nothing was applied. Make the plan again with "
+                f"{self._plan_again(plan_file)}"
+            )
+
+    def _check_planned_environment(self, plan_file: Path, plan: dict[str, Any]) -> None:
+        """Terraform's own record of the plan agrees (its ``environment`` variable)."""
+        planned = plan.get("variables", {}).get("environment", {}).get("value")
+        if planned is not None and planned != self.environment:
+            raise StackError(
+                f"refused to apply {plan_file}: terraform planned it with environment "
+                f"{planned!r}, and this deploy is for {self.environment!r}; nothing was applied. "
+                f"Make a plan for it with {self._plan_again(plan_file)}"
+            )
+
     # ------------------------------------------------------------ bookkeeping
     def _remember(self, variables: dict[str, Any]) -> None:
         self.workspace.meta_path.write_text(json.dumps(variables, indent=2, sort_keys=True))
@@ -164,5 +268,13 @@ class StackRun:
         return variables
 
     def _forget(self) -> None:
-        for path in (self.workspace.outputs_path, self.workspace.plan_path):
+        for path in (
+            self.workspace.outputs_path,
+            self.workspace.plan_path,
+            plan_record_path(self.workspace.plan_path),
+        ):
             path.unlink(missing_ok=True)
+
+
+def _describe(made_for: dict[str, str]) -> str:
+    return f"stack {made_for['stack']}, target {made_for['target']}, env {made_for['environment']}"

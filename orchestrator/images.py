@@ -122,7 +122,8 @@ def docker_client(timeout: int = 300) -> DockerClient:
     except DockerException as exc:
         raise EngineUnreachableError(
             f"cannot reach a Docker engine ({exc}). Start Docker (or point DOCKER_HOST at a "
-            "running engine); on the local target the app then runs without Docker, with uvicorn."
+            "running engine); on the local target, deploy --no-docker runs the app under "
+            "uvicorn on SQLite instead."
         ) from exc
     return client
 

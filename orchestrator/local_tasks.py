@@ -18,11 +18,21 @@ from orchestrator.local_task_common import (
     LineSink,
     LocalTask,
     LocalTaskError,
+    TaskRoles,
     ignore,
+    resolve_secrets,
+    task_role_environment,
 )
 from orchestrator.uvicorn_task import run_uvicorn_task, stop_uvicorn_task
 
-__all__ = ["DEFAULT_PORT", "LocalTask", "LocalTaskError", "run_local_task", "stop_local_task"]
+__all__ = [
+    "DEFAULT_PORT",
+    "LocalTask",
+    "LocalTaskError",
+    "TaskRoles",
+    "run_local_task",
+    "stop_local_task",
+]
 
 
 def run_local_task(
@@ -36,6 +46,8 @@ def run_local_task(
     use_docker: bool | None = None,
     environment: Mapping[str, str] | None = None,
     cpu_architecture: str = DEFAULT_CPU_ARCHITECTURE,
+    roles: TaskRoles | None = None,
+    secrets: Mapping[str, str] | None = None,
     on_line: LineSink = ignore,
 ) -> LocalTask:
     """Start (or reuse) the local task; return once the app is healthy on 127.0.0.1:``port``.
@@ -44,7 +56,19 @@ def run_local_task(
     ``environment``: the app container's settings other than the database's (the task
     definition's environment and resolved secrets); the local database is wired here.
     ``cpu_architecture``: the task definition's; the containers refuse an image of another.
+    ``roles``: the task's roles on the local cloud, as ECS uses them: ``secrets`` (name ->
+    valueFrom) are read with the execution role (a role that may not read one stops the task
+    before it starts, with ECS's reason), and the app gets the task role's credentials and no
+    others.
     """
+    if roles is not None:
+        environment = {
+            **(environment or {}),
+            **resolve_secrets(roles, secrets or {}),
+            **task_role_environment(roles),
+        }
+    elif secrets:
+        raise LocalTaskError("the task's secrets need its roles to be read with")
     engine = engine_available()
     if use_docker is None:
         use_docker = image is not None and engine
@@ -72,7 +96,12 @@ def run_local_task(
     if engine:
         stop_container_task(name=name, remove_data=False, on_line=on_line)
     return run_uvicorn_task(
-        port=port, name=name, work_dir=work_dir, environment=environment, on_line=on_line
+        port=port,
+        name=name,
+        work_dir=work_dir,
+        environment=environment,
+        isolate_credentials=roles is not None,
+        on_line=on_line,
     )
 
 

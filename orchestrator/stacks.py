@@ -24,6 +24,11 @@ class StackContext(Protocol):
     @property
     def environment(self) -> str: ...
 
+    @property
+    def use_docker(self) -> bool:
+        """False when the user asked for the fallback without Docker (``--no-docker``)."""
+        ...
+
     def say(self, line: str) -> None: ...
 
     def terraform(self) -> Terraform: ...
@@ -33,6 +38,11 @@ Prepare = Callable[[StackContext, dict[str, Any]], dict[str, Any]]
 BeforePlan = Callable[[StackContext, dict[str, Any]], dict[str, Any]]
 Finish = Callable[[StackContext, dict[str, Any]], dict[str, Any]]
 AfterDestroy = Callable[[StackContext], None]
+# Before anything slow of a deploy or plan: refuse what cannot work (a missing Docker engine).
+Preflight = Callable[[StackContext, Mapping[str, Any]], None]
+# Stand-ins (written into the given dir when they are files) for the variables that the
+# orchestrator makes later (packages, images), so that --var values can be checked first.
+StandIns = Callable[[Path], dict[str, Any]]
 
 
 def _no_before_plan(_ctx: StackContext, variables: dict[str, Any]) -> dict[str, Any]:
@@ -41,6 +51,14 @@ def _no_before_plan(_ctx: StackContext, variables: dict[str, Any]) -> dict[str, 
 
 def _no_after_destroy(_ctx: StackContext) -> None:
     return None
+
+
+def _no_preflight(_ctx: StackContext, _user_vars: Mapping[str, Any]) -> None:
+    return None
+
+
+def _no_stand_ins(_work_dir: Path) -> dict[str, Any]:
+    return {}
 
 
 TERRAFORM_DIR = REPO_ROOT / "terraform"
@@ -66,6 +84,8 @@ class StackSpec:
     after_destroy: AfterDestroy = _no_after_destroy
     # Stand-ins for what before_plan would make, for a plan that only estimates the cost.
     estimate_vars: Mapping[str, Any] = field(default_factory=dict)
+    stand_ins: StandIns = _no_stand_ins
+    preflight: Preflight = _no_preflight
 
     @property
     def config_dir(self) -> Path:
@@ -91,12 +111,17 @@ def parse_user_vars(pairs: list[str]) -> dict[str, Any]:
 def lab_role(target: Target, user_vars: Mapping[str, Any], say: Say) -> str | None:
     """LabRole when asked for or found; ``--var lab_role_arn=none`` forces created roles."""
     if "lab_role_arn" in user_vars:
-        forced = user_vars["lab_role_arn"]
-        return None if forced in (None, "", "none", "null") else str(forced)
+        return forced_lab_role(user_vars)
     found = target.lab_role_arn()
     if found:
         say(f"Found the pre-made role {found}: using it for every function (Learner Lab).")
     return found
+
+
+def forced_lab_role(user_vars: Mapping[str, Any]) -> str | None:
+    """``--var lab_role_arn``: an ARN, or none/null/empty for roles the module creates."""
+    forced = user_vars.get("lab_role_arn")
+    return None if forced in (None, "", "none", "null") else str(forced)
 
 
 # ------------------------------------------------------------------------------- inventory
@@ -121,6 +146,17 @@ def _prepare_inventory(ctx: StackContext, user_vars: dict[str, Any]) -> dict[str
     return variables
 
 
+def _inventory_stand_ins(work_dir: Path) -> dict[str, Any]:
+    # The module checks that the package is a zip that exists, not what it holds.
+    work_dir.mkdir(parents=True, exist_ok=True)
+    package = work_dir / "stand-in.zip"
+    package.write_bytes(b"")
+    return {
+        "lambda_package_path": str(package),
+        "website_source_dir": str(INVENTORY_PACKAGE / "web"),
+    }
+
+
 def _finish_inventory(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
     target = ctx.target
     if target.name == "local" and target.endpoint_url and outputs.get("website_bucket_name"):
@@ -134,6 +170,7 @@ INVENTORY = StackSpec(
     summary="serverless inventory: S3 -> Lambda -> DynamoDB -> SNS, HTTP API, website",
     prepare=_prepare_inventory,
     finish=_finish_inventory,
+    stand_ins=_inventory_stand_ins,
     highlights=(
         ("Website", "website_url"),
         ("API", "api_endpoint"),

@@ -57,6 +57,13 @@ def _call(
             return error.code, json.loads(raw) if raw else None
         except json.JSONDecodeError:
             return error.code, raw.decode(errors="replace")
+    except (urllib.error.URLError, OSError) as error:  # no answer at all: not a failed check
+        reason = getattr(error, "reason", None) or error
+        raise StackError(
+            f"the TODO API does not answer at {url} ({reason}): is it running? Deploy it again "
+            "with 'python orchestrate.py deploy todo' (on the local target the task stops with "
+            "'local down' or when Docker restarts)"
+        ) from None
 
 
 def smoke_todo(outputs: dict[str, Any], say: Say, *, token: str | None = None) -> bool:

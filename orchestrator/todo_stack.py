@@ -8,17 +8,19 @@ push, no change in the plan), and only then is the whole stack planned with that
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orchestrator import images, todo_ops
-from orchestrator.local_task_common import DEFAULT_PORT, LocalTaskError
+from orchestrator.container_task import MYSQL_IMAGE_ENV
+from orchestrator.local_task_common import DEFAULT_PORT, LocalTask, LocalTaskError, TaskRoles
 from orchestrator.local_tasks import run_local_task, stop_local_task
 from orchestrator.stacks import StackContext, StackError, lab_role
 from orchestrator.targets import Target
@@ -31,6 +33,35 @@ HEALTH_TIMEOUT_S = 900.0
 LOCAL_PORT_ENV = "TODO_LOCAL_PORT"
 # Settings of the task's database, which the local runner replaces by its own.
 LOCAL_DATABASE_PREFIX = "DB_"
+# The fallback without Docker, asked for explicitly (as --no-docker does): the app under
+# uvicorn on SQLite instead of the task's containers.
+LOCAL_RUNNER_ENV = "TODO_LOCAL_RUNNER"
+NO_DOCKER_HINT = f"--no-docker (or {LOCAL_RUNNER_ENV}=uvicorn)"
+
+
+def preflight(ctx: StackContext, user_vars: Mapping[str, Any]) -> None:
+    """A missing Docker engine never changes silently what is deployed: stop before anything
+    slow and say what to start, unless the fallback was asked for."""
+    local = ctx.target.name == "local"
+    if local and not ctx.use_docker:
+        return
+    if not local and user_vars.get("image_uri"):
+        return  # an image of the user's own, or the one a saved plan names: nothing to build
+    if images.engine_available():
+        return
+    where = os.environ.get("DOCKER_HOST") or "its default socket"
+    if local:
+        raise StackError(
+            f"no Docker engine answers ({where}): the TODO task runs as containers on it. Start "
+            "the Docker engine (Docker Desktop, or 'sudo systemctl start docker' / 'sudo "
+            f"dockerd'), then deploy again; or deploy with {NO_DOCKER_HINT} to run the app "
+            "under uvicorn on SQLite instead (no image, no MySQL)"
+        )
+    raise StackError(
+        f"no Docker engine answers ({where}): the TODO image is built with Docker before it is "
+        "pushed to ECR. Start the Docker engine (Docker Desktop, or 'sudo systemctl start "
+        "docker'), then deploy again; or give an image already pushed with --var image_uri=..."
+    )
 
 
 def prepare(ctx: StackContext, user_vars: dict[str, Any]) -> dict[str, Any]:
@@ -60,8 +91,13 @@ def before_plan(ctx: StackContext, variables: dict[str, Any]) -> dict[str, Any]:
     tag = images.image_tag(APP_DIR, images.build_args_for(_base_image(platform)), platform)
     if ctx.target.name == "aws":
         _publish_to_ecr(ctx, url, name, platform)
-    else:
+    elif ctx.use_docker:
         _publish_locally(ctx, name, tag, platform)
+    else:
+        ctx.say(
+            "No image is built (--no-docker): the task definition names the image this code "
+            "would make, and the app runs under uvicorn on SQLite."
+        )
     variables["image_uri"] = f"{url}:{tag}"
     return variables
 
@@ -110,10 +146,13 @@ def _local_registry_up() -> bool:
 
 def _publish_locally(ctx: StackContext, name: str, tag: str, platform: str) -> None:
     """The emulator's ECR has no registry behind it: build for the local Docker engine and
-    push to the loopback registry when one runs; with no engine the app runs under uvicorn."""
+    push to the loopback registry when one runs."""
     if not images.engine_available():
-        ctx.say("No Docker engine answers: no image is built; the app will run under uvicorn.")
-        return
+        # It answered at the preflight: say so rather than deploy an image never built.
+        raise StackError(
+            "the Docker engine stopped answering before the image was built: start it and "
+            f"deploy again (or deploy with {NO_DOCKER_HINT})"
+        )
     say = lambda line: ctx.say(f"  {line}")  # noqa: E731
     local = images.local_registry_image(name, tag)
     base = _base_image(platform)
@@ -136,11 +175,16 @@ def finish(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
         outputs = _run_locally(
             ctx,
             outputs,
-            task_environment(ctx.target, container),
-            cpu_architecture(task_definition),
+            LocalTaskSettings(
+                task_environment(container),
+                task_secrets(container),
+                task_roles(ctx.target, task_definition),
+                cpu_architecture(task_definition),
+            ),
         )
     else:
         wait_for_healthy_targets(ctx, outputs)
+        outputs["database"] = str(outputs.get("db_mode"))
         outputs["tasks_url"] = f"{str(outputs['api_base_url']).rstrip('/')}/tasks"
     _show_token(ctx, outputs)
     return outputs
@@ -197,81 +241,78 @@ def _app_container(task_definition: dict[str, Any], outputs: dict[str, Any]) -> 
     raise StackError(f"no container {outputs.get('container_name')!r} in the task definition")
 
 
-def task_environment(target: Target, container: dict[str, Any]) -> dict[str, str]:
-    """The app container's environment as ECS would start it: its plain variables, and its
-    ``secrets`` read from Secrets Manager. The database settings (DB_*) are left out: the local
-    runner wires its own database (a sidecar container or SQLite)."""
-    environment = {
+@dataclass(frozen=True)
+class LocalTaskSettings:
+    """What the task definition gives the local run: the app's plain settings, its secrets
+    (read with the execution role), its roles and its CPU architecture."""
+
+    environment: dict[str, str]
+    secrets: dict[str, str]
+    roles: TaskRoles
+    cpu_architecture: str = images.DEFAULT_CPU_ARCHITECTURE
+
+
+def task_environment(container: dict[str, Any]) -> dict[str, str]:
+    """The app container's plain ``environment`` as ECS would start it. The database settings
+    (DB_*) are left out: the local runner wires its own database (a sidecar container or
+    SQLite)."""
+    return {
         str(pair["name"]): str(pair["value"])
         for pair in container.get("environment", [])
         if not str(pair["name"]).startswith(LOCAL_DATABASE_PREFIX)
     }
-    secrets = [
-        pair
+
+
+def task_secrets(container: dict[str, Any]) -> dict[str, str]:
+    """The app container's ``secrets`` (name -> valueFrom) but the database's: the local runner
+    reads them as ECS does, with the task's execution role."""
+    return {
+        str(pair["name"]): str(pair["valueFrom"])
         for pair in container.get("secrets", [])
         if not str(pair["name"]).startswith(LOCAL_DATABASE_PREFIX)
-    ]
-    if secrets:
-        client = target.client("secretsmanager")
-        for pair in secrets:
-            environment[str(pair["name"])] = read_secret(client, str(pair["valueFrom"]))
-    return environment
+    }
 
 
-def read_secret(client: Any, value_from: str) -> str:
-    """A task definition secret's value, as ECS reads it: ``valueFrom`` is a secret's ARN, whole
-    (the secret string), or followed by ``:json-key:version-stage:version-id`` (each may be
-    empty) to pick one key of a JSON secret."""
-    parts = value_from.split(":")
-    if len(parts) < 7 or parts[2] != "secretsmanager":
-        raise StackError(
-            f"cannot run the task locally: {value_from!r} is not a Secrets Manager secret ARN "
-            "(the local run reads secrets from Secrets Manager only)"
-        )
-    arn = ":".join(parts[:7])
-    json_key, stage, version = (parts[7:] + ["", "", ""])[:3]
-    request: dict[str, str] = {"SecretId": arn}
-    if stage:
-        request["VersionStage"] = stage
-    if version:
-        request["VersionId"] = version
-    try:
-        secret = str(client.get_secret_value(**request)["SecretString"])
-    except client.exceptions.ResourceNotFoundException:
-        raise StackError(f"the task's secret {arn} does not exist") from None
-    if not json_key:
-        return secret
-    try:
-        return str(json.loads(secret)[json_key])
-    except (json.JSONDecodeError, TypeError, KeyError):
-        raise StackError(f"the secret {arn} has no JSON key {json_key!r}") from None
+def task_roles(target: Target, task_definition: dict[str, Any]) -> TaskRoles:
+    """The task definition's roles on the local cloud, which ECS would run the task with."""
+    if target.endpoint_url is None:
+        raise StackError("the task runs locally only on the local cloud")
+    return TaskRoles(
+        target.endpoint_url,
+        task_definition.get("executionRoleArn"),
+        task_definition.get("taskRoleArn"),
+        target.region,
+    )
 
 
 def _run_locally(
     ctx: StackContext,
     outputs: dict[str, Any],
-    environment: dict[str, str],
-    architecture: str = images.DEFAULT_CPU_ARCHITECTURE,
+    settings: LocalTaskSettings,
 ) -> dict[str, Any]:
     """ECS on the emulator stores the service but runs nothing: run the task here."""
     image_uri = str(outputs.get("image_uri") or "")
     tag = image_uri.rsplit(":", 1)[-1] if ":" in image_uri else None
     name = str(outputs.get("ecr_repository_name") or "")
     image = None
-    if tag and name and images.engine_available():
+    if tag and name and ctx.use_docker:
         image = str(images.local_registry_image(name, tag))
+    db_mode = str(outputs.get("db_mode") or "sidecar")
     ctx.say("Starting the task locally...")
     try:
         task = run_local_task(
             image,
             port=local_port(),
             name=local_task_name(ctx.environment),
-            db_mode=str(outputs.get("db_mode") or "sidecar"),
-            environment=environment,
-            cpu_architecture=architecture,
+            db_mode=db_mode,
+            use_docker=ctx.use_docker,
+            environment=settings.environment,
+            secrets=settings.secrets,
+            roles=settings.roles,
+            cpu_architecture=settings.cpu_architecture,
             on_line=lambda line: ctx.say(f"  {line}"),
         )
-    except LocalTaskError as error:
+    except (LocalTaskError, images.ImageError) as error:
         raise StackError(f"the TODO task did not start locally: {error}") from error
     outputs["alb_api_base_url"] = outputs.get("api_base_url")
     outputs["api_base_url"] = task.base_url
@@ -279,7 +320,20 @@ def _run_locally(
     outputs["tasks_url"] = f"{task.base_url}/tasks"
     outputs["local_runner"] = task.runner
     outputs["local_database"] = task.database
+    # What runs, not what the module was asked for: SQLite is not the MySQL of db_mode.
+    if task.database.startswith("SQLite"):
+        outputs["database"] = f"{task.database} (not the {db_mode} MySQL: {_why_sqlite(task)})"
+    else:
+        outputs["database"] = task.database
     return outputs
+
+
+def _why_sqlite(task: LocalTask) -> str:
+    if task.runner == "uvicorn":
+        return "the app runs under uvicorn, without Docker"
+    if os.environ.get(MYSQL_IMAGE_ENV) == "none":
+        return f"{MYSQL_IMAGE_ENV}=none"
+    return "no MySQL image on this engine"
 
 
 def after_destroy(ctx: StackContext) -> None:

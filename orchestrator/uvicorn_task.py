@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from orchestrator.local_task_common import (
+    CREDENTIAL_ENV,
     DEFAULT_NAME,
     DEFAULT_PORT,
     LineSink,
@@ -89,12 +90,14 @@ def run_uvicorn_task(
     work_dir: Path | None = None,
     database_url: str | None = None,
     environment: Mapping[str, str] | None = None,
+    isolate_credentials: bool = False,
     on_line: LineSink = ignore,
 ) -> LocalTask:
     """Start (or reuse) the app under uvicorn on 127.0.0.1:``port``; return when it answers.
 
     ``environment``: the app's settings from the task definition (the database URL wins); a
-    running app started with other settings is restarted.
+    running app started with other settings is restarted. ``isolate_credentials``: the app
+    does not inherit this process's AWS credentials (it has its task role's, or none, as on ECS).
     """
     work_dir = work_dir or local_tasks_dir()
     pid_file, log_file, sqlite_file = _paths(work_dir, name)
@@ -121,7 +124,12 @@ def run_uvicorn_task(
         )
 
     pid_file.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **app_env}
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if not (isolate_credentials and key in CREDENTIAL_ENV)
+    }
+    env = {**inherited, **app_env}
     argv = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
     argv += ["--port", str(port), "--no-access-log", "--no-server-header"]
     on_line(f"running the app with uvicorn on {base_url}, data in {database}")

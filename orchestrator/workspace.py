@@ -66,4 +66,7 @@ def local_state_dir() -> Path:
 
 def local_environments_with(stack: str) -> list[str]:
     """Environments that have a local state of ``stack`` (deployed onto the local cloud)."""
-    return sorted(path.name for path in local_state_dir().glob(f"*/{stack}") if path.is_dir())
+    # The layout is <env>/<stack>: the environment is the parent folder's name.
+    return sorted(
+        path.parent.name for path in local_state_dir().glob(f"*/{stack}") if path.is_dir()
+    )

@@ -17,7 +17,7 @@ from app.api.request_id import RequestIdMiddleware
 from app.api.routes import health, tasks
 from app.api.security_headers import SecurityHeadersMiddleware
 from app.core.config import Settings, get_settings
-from app.core.db import make_async_engine, make_engine
+from app.core.db import make_async_engine, make_engine, password_source
 from app.core.garbage_collection import settle_after_startup
 from app.core.gate import DatabaseGate
 from app.core.logging import configure_logging
@@ -33,8 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
     # Start-up (wait, migrate) and tools use the blocking engine, requests the asyncio one.
-    engine = make_engine(settings)
-    requests_engine = make_async_engine(settings)
+    # One password source for both: a password read again after a rotation serves each.
+    passwords = password_source(settings)
+    engine = make_engine(settings, passwords)
+    requests_engine = make_async_engine(settings, passwords)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -18,7 +18,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 
 from app.core.config import Settings, get_settings
-from app.core.db import UNAVAILABLE_ERRORS, describe_error, make_engine, ping
+from app.core.db import UNAVAILABLE_ERRORS, describe_error, make_engine, password_source, ping
 from app.core.logging import configure_logging
 
 logger = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def prepare_database(settings: Settings, engine: Engine) -> None:
 def main() -> int:
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)
-    engine = make_engine(settings)
+    engine = make_engine(settings, password_source(settings))
     try:
         wait_as_configured(settings, engine)
         migrate(engine)

@@ -47,6 +47,41 @@ TRUSTED_SERVICES = (
 )
 
 
+# Learner Lab's LabRole may use these services on any resource (its real policy is broader still).
+ALLOWED_SERVICES = (
+    "cloudwatch",
+    "dynamodb",
+    "ec2",
+    "ecr",
+    "ecs",
+    "elasticloadbalancing",
+    "events",
+    "iam:PassRole",
+    "kms",
+    "lambda",
+    "logs",
+    "rds",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
+    "states",
+    "sts",
+    "xray",
+)
+
+
+def permissions_policy() -> str:
+    actions = [name if ":" in name else f"{name}:*" for name in ALLOWED_SERVICES]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+        }
+    )
+
+
 def trust_policy() -> str:
     return json.dumps(
         {
@@ -80,6 +115,7 @@ def install() -> None:
                 tags=[],
                 max_session_duration="3600",
             )
+            self.put_role_policy(LAB_ROLE_NAME, "LearnerLabAccess", permissions_policy())
 
     replace(IAMBackend, "initialize_service_roles", initialize_service_roles)
     # moto makes backends on first use: make this one now, so the role exists before the server

@@ -25,12 +25,18 @@ from orchestrator.local_cloud import lambda_logs
 from orchestrator.local_cloud.lambda_async import AsyncInvoker
 from orchestrator.local_cloud.lambda_code import CodeCache, code_hash
 from orchestrator.local_cloud.lambda_process import WorkerAnswer, WorkerProcess
+from orchestrator.local_cloud.role_sessions import (
+    RoleCredentials,
+    RoleSessionError,
+    RoleSessions,
+)
 
 log = logging.getLogger("local_cloud.lambda")
 
 MAX_IDLE_WORKERS_PER_FUNCTION = 2
 ASYNC_POOL_SIZE = 8  # asynchronous invocations running at once, all functions together
 _PASSED_OS_ENV = ("PATH", "HOME", "LANG", "SSL_CERT_FILE")
+LAMBDA_SERVICE = "lambda.amazonaws.com"
 _RECORD_SIZE = 1000
 
 
@@ -50,6 +56,7 @@ class FunctionSpec:
     timeout_seconds: float
     environment: tuple[tuple[str, str], ...]
     code_sha: str
+    role: str = ""
 
     @classmethod
     def from_moto(cls, function: Any) -> FunctionSpec:
@@ -72,6 +79,7 @@ class FunctionSpec:
                 sorted((str(k), str(v)) for k, v in function.environment_vars.items())
             ),
             code_sha=code_hash(code_bytes, getattr(function, "code_sha_256", None)),
+            role=str(getattr(function, "role", "") or ""),
         )
 
     @property
@@ -98,10 +106,14 @@ class InvocationResult:
 class _Worker:
     process: WorkerProcess
     fingerprint: FunctionSpec
+    credentials: RoleCredentials | None = None
 
 
 class LambdaRuntime:
-    def __init__(self, work_dir: Path, endpoint_url: str) -> None:
+    def __init__(
+        self, work_dir: Path, endpoint_url: str, role_sessions: RoleSessions | None = None
+    ) -> None:
+        self.role_sessions = role_sessions or RoleSessions()
         self._code = CodeCache(work_dir / "lambda")
         self._endpoint_url = endpoint_url
         self._lock = threading.Lock()
@@ -197,7 +209,9 @@ class LambdaRuntime:
             idle = self._idle.get(spec.pool_key, [])
             while idle and reused is None:
                 candidate = idle.pop()
-                if candidate.process.alive:
+                # A worker keeps its session's keys in its environment: renew them in time.
+                expired = candidate.credentials is not None and not candidate.credentials.fresh()
+                if candidate.process.alive and not expired:
                     reused = candidate
                 else:
                     stale.append(candidate)
@@ -217,11 +231,17 @@ class LambdaRuntime:
         except (zipfile.BadZipFile, OSError) as exc:
             error = {"errorType": "Runtime.InvalidZipFile", "errorMessage": f"bad code zip: {exc}"}
             return None, lines, 0.0, error
+        try:
+            credentials = self._credentials(spec)
+        except RoleSessionError as exc:
+            error = {"errorType": "Runtime.AssumeRoleFailed", "errorMessage": str(exc)}
+            return None, lines, 0.0, error
         stream_name = lambda_logs.new_log_stream_name(spec.version)
         started = time.perf_counter()
-        process = WorkerProcess(
-            code_dir, self._worker_env(spec, code_dir, stream_name), stream_name
-        )
+        env = self._worker_env(spec, code_dir, stream_name)
+        if credentials is not None:
+            env.update(credentials.env())
+        process = WorkerProcess(code_dir, env, stream_name)
         with self._lock:
             self._live.add(process)
         answer = process.wait_ready()
@@ -229,7 +249,7 @@ class LambdaRuntime:
         lines += [(lambda_logs.now_ms(), line) for line in answer.log_lines]
         message = answer.message or {}
         if answer.outcome == "ok" and message.get("kind") == "ready":
-            return _Worker(process, spec), lines, init_ms, None
+            return _Worker(process, spec, credentials), lines, init_ms, None
         self._stop(process)
         error = message.get("error") or {
             "errorType": "Runtime.ExitError",
@@ -243,6 +263,18 @@ class LambdaRuntime:
             )
         )
         return None, lines, init_ms, error
+
+    def _credentials(self, spec: FunctionSpec) -> RoleCredentials | None:
+        """The execution role's session, as Lambda gives a function; with IAM not enforced,
+        a role Lambda could not assume does not stop the function (any key is accepted)."""
+        from orchestrator.local_cloud.access_control import enforced
+
+        try:
+            return self.role_sessions.credentials(spec.role, LAMBDA_SERVICE, spec.region)
+        except RoleSessionError:
+            if enforced():
+                raise
+            return None
 
     def _worker_env(self, spec: FunctionSpec, code_dir: Path, stream_name: str) -> dict[str, str]:
         env = {name: os.environ[name] for name in _PASSED_OS_ENV if name in os.environ}

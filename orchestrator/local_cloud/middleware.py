@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 from orchestrator.local_cloud import website
 from orchestrator.local_cloud.http_api_gateway import HttpApiGateway
 from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
+from orchestrator.local_cloud.role_sessions import RoleSessionError
 from orchestrator.local_cloud.sns_record import SnsRecord
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -67,6 +68,19 @@ class LocalCloudMiddleware:
             return Response(b"", status=302, headers={"Location": base_path})
         return website.serve(request, site["bucket"], site["key"], base_path)
 
+    def _service_credentials(self, request: Request) -> Response:
+        """A role's session as an AWS service gets it (the local ECS agent's: the task runners
+        run outside this process); 403 with the reason when the service may not assume it."""
+        try:
+            role_arn, service, region = _service_role_request(request)
+        except (ValueError, KeyError, TypeError):
+            return _json({"message": "expected JSON with RoleArn and Service"}, status=400)
+        try:
+            credentials = self._runtime.role_sessions.credentials(role_arn, service, region)
+        except RoleSessionError as exc:
+            return _json({"message": str(exc)}, status=403)
+        return _json(credentials.as_json())
+
     def _local(self, request: Request, path: str) -> Response:
         if path == "/_local/health":
             return _json({"status": "ok", "version": self._version, "pid": os.getpid()})
@@ -76,7 +90,14 @@ class LocalCloudMiddleware:
             return _json(self._sns_record.messages(request.args.get("topic_arn")))
         if path == "/_local/lambda/invocations":
             return _json(self._runtime.invocations())
+        if path == "/_local/sts/service-credentials" and request.method == "POST":
+            return self._service_credentials(request)
         return _json({"message": f"no local cloud route {path}"}, status=404)
+
+
+def _service_role_request(request: Request) -> tuple[str, str, str]:
+    body = json.loads(request.get_data() or b"{}")
+    return str(body["RoleArn"]), str(body["Service"]), str(body.get("Region") or "us-east-1")
 
 
 def _raw_path(environ: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.local_cloud import (
+    access_control,
     autoscaling_tags,
     deleted_resource_tags,
     dynamodb_streams,
@@ -36,4 +37,5 @@ def apply_all(runtime: LambdaRuntime, record: SnsRecord, public_base_url: str) -
     autoscaling_tags.install(autoscaling_tags.TagStore())
     ecs_services.install()
     lab_role.install()
+    access_control.install()
     deleted_resource_tags.install()

@@ -2,6 +2,11 @@
 
 Started by ``control.up`` as ``python -m orchestrator.local_cloud.server --host 127.0.0.1
 --port P --work-dir D``; SIGTERM (or Ctrl+C) stops it cleanly, Lambda workers included.
+
+IAM is enforced as on AWS (see ``access_control``): the default keys ``test``/``test`` are an
+administrator's, each Lambda function runs with its execution role's temporary credentials, and
+a call its policies do not allow fails with AccessDenied. ``LOCAL_CLOUD_IAM=off`` in the
+server's environment turns enforcement off (any key is accepted, nothing is denied).
 """
 
 from __future__ import annotations

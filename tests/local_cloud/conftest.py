@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -64,9 +65,33 @@ def aws(cloud: control.LocalCloud) -> Callable[[str], Any]:
 
 @pytest.fixture(scope="session")
 def role_arn(aws: Callable[[str], Any]) -> str:
-    role = aws("iam").create_role(
+    # The local cloud enforces IAM and runs each function with its role's credentials: the test
+    # functions' role trusts Lambda and may do anything.
+    iam = aws("iam")
+    role = iam.create_role(
         RoleName="local-cloud-test-role",
-        AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}',
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    iam.put_role_policy(
+        RoleName="local-cloud-test-role",
+        PolicyName="everything",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+            }
+        ),
     )
     return str(role["Role"]["Arn"])
 

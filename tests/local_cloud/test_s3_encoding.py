@@ -6,6 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from orchestrator.local_cloud.control import LocalCloud
 from tests.local_cloud.conftest import unique
@@ -60,10 +63,11 @@ def test_the_raw_version_listing_is_url_encoded(
     aws("s3").create_bucket(Bucket=bucket)
     aws("s3").put_object(Bucket=bucket, Key="a+b c.csv", Body=b"x")
 
-    # WHEN versions are listed with encoding-type=url
-    body = requests.get(
-        f"{cloud.endpoint_url}/{bucket}?versions&encoding-type=url", timeout=10
-    ).text
+    # WHEN versions are listed with encoding-type=url (signed: the local cloud enforces IAM)
+    url = f"{cloud.endpoint_url}/{bucket}?versions&encoding-type=url"
+    signed = AWSRequest(method="GET", url=url)
+    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(signed)
+    body = requests.get(url, headers=dict(signed.headers), timeout=10).text
 
     # THEN the key is encoded, and the answer says so
     assert "<Key>a%2Bb%20c.csv</Key>" in body

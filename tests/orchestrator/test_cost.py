@@ -201,3 +201,37 @@ def test_inventory_in_its_default_settings(
     assert "Usage comes on top" in out
     for usage_based in ("Lambda:", "DynamoDB on-demand:", "S3:", "API Gateway HTTP API:"):
         assert usage_based in out
+
+
+def test_todo_on_arm64_is_priced_at_the_arm_rates(local_target: Target) -> None:
+    found = local_estimate("todo", local_target, cpu_architecture="ARM64")
+
+    # By hand: the default task (0.5 vCPU / 1 GB) at Fargate's Linux/ARM prices
+    assert prices.FARGATE_VCPU_HOUR["ARM64"] == 0.03238
+    assert prices.FARGATE_GB_HOUR["ARM64"] == 0.00356
+    vcpu = found.line("Fargate vCPU (1 x 0.5 vCPU, ARM)")
+    memory = found.line("Fargate memory (1 x 1 GB)")
+    assert vcpu.monthly == pytest.approx(0.5 * H * 0.03238)
+    assert memory.monthly == pytest.approx(1.0 * H * 0.00356)
+    assert found.region == "us-east-1" and found.region_warning() is None
+
+
+def test_a_plan_in_another_region_warns_that_the_prices_are_us_east_1s(
+    local_target: Target,
+) -> None:
+    found = local_estimate("todo", local_target, region="eu-west-1")
+
+    assert found.region == "eu-west-1"
+    for text in (found.render(), found.render_short()):
+        assert "WARNING: the stack is in eu-west-1, but these figures are us-east-1's" in text
+
+
+def test_the_region_of_a_state_comes_from_its_arns() -> None:
+    arn = "arn:aws:elasticloadbalancing:ap-southeast-2:123456789012:loadbalancer/app/x/1"
+    state = {"values": {"root_module": {"resources": [resource("aws_lb", "this", arn=arn)]}}}
+
+    found = estimate(state)
+
+    assert found.region == "ap-southeast-2"
+    assert "ap-southeast-2" in (found.region_warning() or "")
+    assert estimate(plan_of(resource("aws_lb", "this"))).region_warning() is None  # unknown

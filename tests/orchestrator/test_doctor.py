@@ -327,3 +327,74 @@ def test_deploy_of_a_saved_plan_does_not_look_for_lab_role(
     assert code == 1
     assert "LabRole" not in captured.out
     assert "does not exist" in captured.err
+
+
+# ------------------------------------------------------------------------ doctor for one stack
+def test_doctor_for_the_inventory_checks_no_docker_and_no_ecs_role(
+    guarded: GuardedCloud,
+    provider_mirror: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN an account without the ECS service-linked role (a warning for the todo stack)
+    use_as_aws(monkeypatch, guarded, guarded.admin)
+
+    # WHEN only the inventory's needs are checked
+    code = main(["doctor", "inventory", "--target", "aws"])
+
+    # THEN its website's Block Public Access is checked; Docker and the ECS role are not
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "[ok  ] s3 block public access: " in out
+    assert "docker" not in out
+    assert "ecs service-linked role" not in out
+    assert "Ready to deploy to aws (0 warned)." in out
+
+
+def test_doctor_for_the_todo_checks_docker_and_the_ecs_role_not_public_access(
+    guarded: GuardedCloud,
+    provider_mirror: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN an account that blocks public bucket policies (only the inventory's website cares)
+    use_as_aws(monkeypatch, guarded, guarded.admin)
+    from orchestrator.doctor import s3control_client
+
+    s3control = s3control_client(guarded.target(guarded.admin))
+    s3control.put_public_access_block(
+        AccountId=ACCOUNT, PublicAccessBlockConfiguration={"BlockPublicPolicy": True}
+    )
+    try:
+        # WHEN only the todo stack's needs are checked
+        todo = main(["doctor", "todo", "--target", "aws"])
+        todo_out = capsys.readouterr().out
+        every = main(["doctor", "--target", "aws"])
+        every_out = capsys.readouterr().out
+    finally:
+        s3control.delete_public_access_block(AccountId=ACCOUNT)
+
+    # THEN the block does not fail the todo stack, which gets its own checks; all stacks fail
+    assert todo == 0, todo_out
+    assert "s3 block public access" not in todo_out
+    assert "docker engine:" in todo_out
+    assert "[warn] ecs service-linked role: AWSServiceRoleForECS is absent" in todo_out
+    assert every == 1
+    assert "[fail] s3 block public access" in every_out
+
+
+def test_doctor_for_one_stack_on_the_local_target(
+    provider_mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["doctor", "inventory", "--target", "local"])
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "[ok  ] terraform: " in out
+    assert "local cloud: moto " in out
+    assert "docker" not in out
+
+
+def test_doctor_refuses_an_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "website", "--target", "local"]) == 2
+    assert "invalid choice: 'website'" in capsys.readouterr().err

@@ -1,8 +1,9 @@
 """The TODO stack's secrets: the local task's settings and the ``token`` command.
 
 GIVEN a moto server holding secrets (a plain-string token, a JSON database secret)
-WHEN the orchestrator turns the app container's ``environment`` and ``secrets`` into the local
-task's environment, or ``token todo`` reads the token the stack's outputs name
+WHEN the orchestrator splits the app container's ``environment`` and ``secrets`` for the local
+task (which reads the secrets with the execution role: tests/local_cloud/test_iam_enforcement.py),
+reads a ``valueFrom`` as ECS does, or ``token todo`` reads the token the stack's outputs name
 THEN plain variables pass as they are, each secret is read whole or by JSON key (and version
 stage), the database settings are left to the local runner, the command prints the token alone,
 and a secret that cannot be read is an error that names it.
@@ -18,16 +19,9 @@ from typing import Any
 import pytest
 
 from orchestrator.cli import EXIT_FAILED, EXIT_OK, main
-from orchestrator.stacks import StackError
-from orchestrator.targets import Target
-from orchestrator.todo_stack import task_environment
-from tests.orchestrator.moto_inventory import REGION, Clients, use_as_aws
-
-
-@pytest.fixture
-def target(endpoint: str) -> Target:
-    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-    return Target(name="local", region=REGION, env=env, endpoint_url=endpoint)
+from orchestrator.local_task_common import LocalTaskError, read_secret_value
+from orchestrator.todo_stack import task_environment, task_secrets
+from tests.orchestrator.moto_inventory import Clients, use_as_aws
 
 
 @pytest.fixture
@@ -52,46 +46,47 @@ def container(*secrets: tuple[str, str], **environment: str) -> dict[str, Any]:
     }
 
 
+def read(aws: Clients, value_from: str) -> str:
+    return read_secret_value(aws("secretsmanager"), value_from)
+
+
 def test_plain_string_secret_is_read_whole_and_plain_variables_pass(
-    target: Target, secrets: dict[str, str]
+    aws: Clients, secrets: dict[str, str]
 ) -> None:
     api = container(("API_TOKEN", secrets["token"]), API_AUTH_READS="true")
 
-    assert task_environment(target, api) == {"API_TOKEN": "current-token", "API_AUTH_READS": "true"}
+    assert task_environment(api) == {"API_AUTH_READS": "true"}
+    assert task_secrets(api) == {"API_TOKEN": secrets["token"]}
+    assert read(aws, secrets["token"]) == "current-token"
 
 
-def test_json_key_and_version_stage_pick_one_value(target: Target, secrets: dict[str, str]) -> None:
-    api = container(
-        ("OLD_TOKEN", f"{secrets['token']}::AWSPREVIOUS:"),
-        ("USERNAME", f"{secrets['database']}:username::"),
-    )
-
-    assert task_environment(target, api) == {"OLD_TOKEN": "old-token", "USERNAME": "todo"}
+def test_json_key_and_version_stage_pick_one_value(aws: Clients, secrets: dict[str, str]) -> None:
+    assert read(aws, f"{secrets['token']}::AWSPREVIOUS:") == "old-token"
+    assert read(aws, f"{secrets['database']}:username::") == "todo"
 
 
-def test_database_settings_are_left_to_the_local_runner(
-    target: Target, secrets: dict[str, str]
-) -> None:
+def test_database_settings_are_left_to_the_local_runner(secrets: dict[str, str]) -> None:
     api = container(
         ("DB_PASSWORD", f"{secrets['database']}:password::"), DB_HOST="127.0.0.1", DB_PORT="3306"
     )
 
-    assert task_environment(target, api) == {}
+    assert task_environment(api) == {}
+    assert task_secrets(api) == {}
 
 
 def test_unreadable_secrets_are_errors_that_name_them(
-    target: Target, secrets: dict[str, str]
+    aws: Clients, secrets: dict[str, str]
 ) -> None:
     parameter = "arn:aws:ssm:us-east-1:123456789012:parameter/todo/token"
-    with pytest.raises(StackError, match="is not a Secrets Manager secret ARN"):
-        task_environment(target, container(("API_TOKEN", parameter)))
-    with pytest.raises(StackError, match="has no JSON key 'nope'"):
-        task_environment(target, container(("X", f"{secrets['database']}:nope::")))
-    with pytest.raises(StackError, match="has no JSON key"):
-        task_environment(target, container(("X", f"{secrets['token']}:password::")))
+    with pytest.raises(LocalTaskError, match="is not a Secrets Manager secret ARN"):
+        read(aws, parameter)
+    with pytest.raises(LocalTaskError, match="has no JSON key 'nope'"):
+        read(aws, f"{secrets['database']}:nope::")
+    with pytest.raises(LocalTaskError, match="has no JSON key"):
+        read(aws, f"{secrets['token']}:password::")
     missing = secrets["token"].replace("todo-test-api-token", "todo-gone")
-    with pytest.raises(StackError, match="does not exist"):
-        task_environment(target, container(("X", missing)))
+    with pytest.raises(LocalTaskError, match="does not exist"):
+        read(aws, missing)
 
 
 def write_todo_outputs(home: Path, secret_arn: str) -> None:

@@ -253,6 +253,8 @@ def test_managed_mode_creates_a_private_encrypted_mysql_8_4_with_a_managed_passw
 
     # 8.4 LTS: a new 8.0 instance would be enrolled in paid Extended Support.
     assert (db["engine"], db["engine_version"]) == ("mysql", "8.4")
+    # A major upgrade (8.0 to 8.4) only when asked for (db_allow_major_version_upgrade).
+    assert db["allow_major_version_upgrade"] is False
     assert db["manage_master_user_password"] is True
     assert db.get("password") is None
     assert db["publicly_accessible"] is False
@@ -320,6 +322,10 @@ def test_container_definitions_and_execution_policy(
     assert 'run "sidecar"... pass' in output
     assert 'run "managed"... pass' in output
     assert 'run "token"... pass' in output
+    # Rotation: DB_SECRET_ARN and the task role's read permission; RDS version variables.
+    assert 'run "managed_lab_role"... pass' in output
+    assert 'run "major_version_upgrade"... pass' in output
+    assert 'run "engine_version_refused"... pass' in output
 
 
 # ------------------------------------------------------------------------------------ access

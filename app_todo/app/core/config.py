@@ -18,7 +18,8 @@ class Settings(BaseSettings):
 
     The database is, in order of precedence: ``DATABASE_URL`` (any SQLAlchemy URL); else MySQL
     from ``DB_HOST``/``DB_PORT``/``DB_USER``/``DB_PASSWORD``/``DB_NAME``; else a SQLite file
-    at ``SQLITE_PATH`` for local use.
+    at ``SQLITE_PATH`` for local use. With ``DB_SECRET_ARN`` the MySQL password is re-read from
+    that Secrets Manager secret when the database refuses it (app/core/db_password.py).
     """
 
     model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", env_ignore_empty=True)
@@ -33,6 +34,15 @@ class Settings(BaseSettings):
     DB_PASSWORD: SecretStr | None = None  # a secret: no default, required with DB_HOST
     DB_NAME: str = "todo"
     SQLITE_PATH: Path = Path("todo.db")
+
+    # Password rotation (RDS rotates a managed master password every 7 days): a secret (ARN or
+    # name) holding JSON with the password under DB_SECRET_KEY. When MySQL refuses a new
+    # connection's password (1045), its current value is read and that connection tried once
+    # more; without DB_PASSWORD it is read before the first connection. At most one read every
+    # DB_SECRET_REFRESH_INTERVAL seconds, so a wrong secret cannot turn into a storm of reads.
+    DB_SECRET_ARN: str | None = None
+    DB_SECRET_KEY: str = "password"
+    DB_SECRET_REFRESH_INTERVAL: float = Field(default=5.0, ge=0)
 
     # Database access (app/core/gate.py): at most DB_POOL_SIZE requests use the database at a
     # time, one connection each; others wait, at most DB_MAX_WAITING of them and for at most
@@ -69,8 +79,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _password_with_host(self) -> Self:
-        if self.DATABASE_URL is None and self.DB_HOST and self.DB_PASSWORD is None:
-            raise ValueError("DB_PASSWORD must be set when DB_HOST is set")
+        if (
+            self.DATABASE_URL is None
+            and self.DB_HOST
+            and self.DB_PASSWORD is None
+            and self.DB_SECRET_ARN is None
+        ):
+            raise ValueError(
+                "DB_PASSWORD must be set when DB_HOST is set (or DB_SECRET_ARN, to read it from "
+                "Secrets Manager)"
+            )
         return self
 
     @property
@@ -79,11 +97,12 @@ class Settings(BaseSettings):
         if self.DATABASE_URL:
             return make_url(self.DATABASE_URL)
         if self.DB_HOST:
-            assert self.DB_PASSWORD is not None  # checked by _password_with_host
+            # No password with DB_SECRET_ARN alone: the first connection reads it from the secret.
+            password = self.DB_PASSWORD.get_secret_value() if self.DB_PASSWORD else None
             return URL.create(
                 "mysql+pymysql",
                 username=self.DB_USER,
-                password=self.DB_PASSWORD.get_secret_value(),
+                password=password,
                 host=self.DB_HOST,
                 port=self.DB_PORT,
                 database=self.DB_NAME,

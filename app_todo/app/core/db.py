@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.core.config import Settings
+from app.core.db_password import PasswordSource, read_again_when_refused
 
 
 class DatabaseBusy(Exception):
@@ -73,7 +74,20 @@ def async_url(url: URL) -> URL:
         raise ValueError(message) from None
 
 
-def make_engine(settings: Settings) -> Engine:
+def password_source(settings: Settings) -> PasswordSource | None:
+    """Where a rotated MySQL password is read again (DB_SECRET_ARN), or None: a fixed one."""
+    url = settings.database_url
+    if settings.DB_SECRET_ARN is None or url.get_backend_name() != "mysql":
+        return None
+    return PasswordSource(
+        settings.DB_SECRET_ARN,
+        key=settings.DB_SECRET_KEY,
+        initial=url.password if isinstance(url.password, str) else None,
+        min_interval=settings.DB_SECRET_REFRESH_INTERVAL,
+    )
+
+
+def make_engine(settings: Settings, passwords: PasswordSource | None = None) -> Engine:
     """The blocking engine, for start-up (wait, migrate) and tools: a connection at a time."""
     url = blocking_url(settings.database_url)
     connect_args: dict[str, Any] = {}
@@ -83,12 +97,15 @@ def make_engine(settings: Settings) -> Engine:
         connect_args["connect_timeout"] = settings.DB_CONNECT_TIMEOUT
         connect_args["read_timeout"] = settings.DB_TIMEOUT
         connect_args["write_timeout"] = settings.DB_TIMEOUT
-    return create_engine(
+    engine = create_engine(
         url, connect_args=connect_args, pool_pre_ping=True, pool_recycle=settings.DB_POOL_RECYCLE
     )
+    if passwords is not None:
+        read_again_when_refused(engine, passwords, asyncio_driver=False)
+    return engine
 
 
-def make_async_engine(settings: Settings) -> AsyncEngine:
+def make_async_engine(settings: Settings, passwords: PasswordSource | None = None) -> AsyncEngine:
     """The requests' engine: DB_POOL_SIZE connections, which the gate never oversubscribes."""
     url = async_url(settings.database_url)
     kwargs: dict[str, Any] = {
@@ -108,7 +125,10 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
             max_overflow=0,
             pool_timeout=settings.DB_TIMEOUT,
         )
-    return create_async_engine(url, connect_args=connect_args, **kwargs)
+    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+    if passwords is not None:
+        read_again_when_refused(engine.sync_engine, passwords, asyncio_driver=True)
+    return engine
 
 
 def ping(engine: Engine) -> None:

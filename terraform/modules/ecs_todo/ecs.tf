@@ -3,6 +3,7 @@
 ################################################################################
 
 resource "aws_ecs_cluster" "this" {
+  #checkov:skip=CKV_AWS_65:Container Insights is var.container_insights, off by default: its metrics are billed per task
   name = local.prefix
 
   setting {
@@ -20,6 +21,8 @@ resource "aws_ecs_cluster_capacity_providers" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "app" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts log groups at rest already; a customer KMS key costs $1/month and needs a key policy for logs
+  #checkov:skip=CKV_AWS_338:retention is var.log_retention_days (14 days by default): a year of logs is paid storage the stacks do not need
   name              = "/ecs/${local.prefix}/api"
   retention_in_days = var.log_retention_days
 
@@ -27,6 +30,8 @@ resource "aws_cloudwatch_log_group" "app" {
 }
 
 resource "aws_cloudwatch_log_group" "db" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts log groups at rest already; a customer KMS key costs $1/month and needs a key policy for logs
+  #checkov:skip=CKV_AWS_338:retention is var.log_retention_days (14 days by default): a year of logs is paid storage the stacks do not need
   count = local.sidecar ? 1 : 0
 
   name              = "/ecs/${local.prefix}/mysql"
@@ -63,6 +68,9 @@ locals {
       },
       # Only with a token: an open API's task definition stays as it was before these settings.
       local.token_auth ? { API_AUTH_READS = tostring(var.api_auth_reads) } : {},
+      # RDS rotates the managed password (every 7 days): the app reads the secret again when
+      # MySQL refuses the one it was started with. Its ARN only, never its value.
+      local.managed ? { DB_SECRET_ARN = local.db_secret_arn } : {},
     ) : { name = key, value = value }]
     # The password and the token never appear in the task definition: ECS reads them from
     # Secrets Manager (the token's secret is a plain string, so its ARN alone names it).
@@ -141,6 +149,7 @@ locals {
 }
 
 resource "aws_ecs_task_definition" "this" {
+  #checkov:skip=CKV_AWS_249:with lab_role_arn (Learner Lab, where roles cannot be created) both are LabRole; otherwise the module creates two roles
   family                   = local.prefix
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
@@ -175,6 +184,7 @@ resource "aws_ecs_task_definition" "this" {
 ################################################################################
 
 resource "aws_ecs_service" "this" {
+  #checkov:skip=CKV_AWS_333:tasks in the default VPC reach ECR and Secrets Manager through a public IP; a NAT gateway would cost about $33/month; the security group admits the load balancer only
   name            = local.prefix
   cluster         = aws_ecs_cluster.this.id
   task_definition = aws_ecs_task_definition.this.arn
@@ -221,7 +231,7 @@ resource "aws_ecs_service" "this" {
   tags = var.tags
 
   # Before the first task starts: the listeners (ECS registers tasks with the target group), the
-  # password and the token (the task reads them at start), the execution role's permissions and
+  # password and the token (the task reads them at start), the roles' permissions and
   # the cluster's capacity providers (destroyed after the service, which may use one).
   depends_on = [
     aws_ecs_cluster_capacity_providers.this,
@@ -230,6 +240,7 @@ resource "aws_ecs_service" "this" {
     aws_secretsmanager_secret_version.sidecar,
     aws_secretsmanager_secret_version.api_token,
     aws_iam_role_policy.execution,
+    aws_iam_role_policy.task,
   ]
 
   lifecycle {

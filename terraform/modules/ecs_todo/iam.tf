@@ -73,13 +73,31 @@ resource "aws_iam_role_policy" "execution" {
   })
 }
 
-# Assumed by the API's code, which calls no AWS API: a role with no permissions.
+# Assumed by the API's code. Sidecar mode: no permissions (the API calls no AWS service).
+# Managed mode: it reads the RDS-managed secret again after a rotation (DB_SECRET_ARN).
 resource "aws_iam_role" "task" {
   count = local.create_roles ? 1 : 0
 
   name               = "${local.prefix}-task"
-  description        = "Task role of ${local.prefix} (no permissions: the API calls no AWS service)."
+  description        = local.managed ? "Task role of ${local.prefix} (reads the database secret after a rotation)." : "Task role of ${local.prefix} (no permissions: the API calls no AWS service)."
   assume_role_policy = local.ecs_tasks_trust_policy
 
   tags = var.tags
+}
+
+resource "aws_iam_role_policy" "task" {
+  count = local.create_roles && local.managed ? 1 : 0
+
+  name = "${local.prefix}-task"
+  role = aws_iam_role.task[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      # The AWS managed key aws/secretsmanager: no kms:Decrypt needed (see the execution role).
+      Sid      = "ReadRotatedDatabasePassword"
+      Effect   = "Allow"
+      Action   = ["secretsmanager:GetSecretValue"]
+      Resource = [local.db_secret_arn]
+    }]
+  })
 }

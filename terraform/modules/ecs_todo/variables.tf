@@ -257,6 +257,25 @@ variable "db_instance_class" {
   }
 }
 
+variable "db_engine_version" {
+  description = "RDS MySQL version in managed mode: \"8.4\" (the LTS; minor versions follow automatically) or a full version such as \"8.4.5\". 8.0 left standard support on 2026-07-31: a new or remaining 8.0 instance is billed Extended Support. Moving an existing instance up a major version needs db_allow_major_version_upgrade = true."
+  type        = string
+  default     = "8.4"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^8\\.(0|4)(\\.[0-9]+)?$", var.db_engine_version))
+    error_message = "db_engine_version must be an RDS MySQL 8.4 or 8.0 version, such as \"8.4\" or \"8.4.5\"."
+  }
+}
+
+variable "db_allow_major_version_upgrade" {
+  description = "Let RDS move the instance to a new major version (managed mode). An existing 8.0 database needs this set to true once to move to 8.4 (db_engine_version = \"8.4\"); the upgrade restarts the instance. Leave it false otherwise, so that no plan upgrades a major version by accident."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "db_allocated_storage" {
   description = "Storage of the RDS instance in GiB (managed mode)."
   type        = number

@@ -1,4 +1,5 @@
 resource "aws_sns_topic" "this" {
+  #checkov:skip=CKV_AWS_26:alerts carry a store, an item and a count, no secrets; under SSE each publish also needs KMS to allow the publisher, which the local cloud (no KMS model) cannot check
   name = "${local.prefix}-NoStock"
 
   tags = var.tags
@@ -17,6 +18,7 @@ resource "aws_sns_topic_subscription" "email" {
 ################################################################################
 
 resource "aws_sns_topic" "alarms" {
+  #checkov:skip=CKV_AWS_26:CloudWatch alarms cannot publish to a topic under the AWS-managed aws/sns key, and a customer key costs $1/month; alarm texts hold no secrets
   name = "${local.prefix}-alarms"
 
   tags = var.tags

@@ -30,16 +30,18 @@ module "todo" {
   log_retention_days                = var.log_retention_days
   ecr_keep_images                   = var.ecr_keep_images
 
-  db_mode                  = var.db_mode
-  db_name                  = var.db_name
-  db_username              = var.db_username
-  db_sidecar_image         = var.db_sidecar_image
-  db_instance_class        = var.db_instance_class
-  db_allocated_storage     = var.db_allocated_storage
-  db_backup_retention_days = var.db_backup_retention_days
-  db_deletion_protection   = var.db_deletion_protection
-  db_skip_final_snapshot   = var.db_skip_final_snapshot
-  autoscaling              = var.autoscaling
+  db_mode                        = var.db_mode
+  db_name                        = var.db_name
+  db_username                    = var.db_username
+  db_sidecar_image               = var.db_sidecar_image
+  db_instance_class              = var.db_instance_class
+  db_engine_version              = var.db_engine_version
+  db_allow_major_version_upgrade = var.db_allow_major_version_upgrade
+  db_allocated_storage           = var.db_allocated_storage
+  db_backup_retention_days       = var.db_backup_retention_days
+  db_deletion_protection         = var.db_deletion_protection
+  db_skip_final_snapshot         = var.db_skip_final_snapshot
+  autoscaling                    = var.autoscaling
 
   vpc_id                = var.vpc_id
   subnet_ids            = var.subnet_ids

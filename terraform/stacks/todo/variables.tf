@@ -144,6 +144,20 @@ variable "db_instance_class" {
   nullable    = false
 }
 
+variable "db_engine_version" {
+  description = "RDS MySQL version in managed mode (\"8.4\", the LTS, or a full version such as \"8.4.5\")."
+  type        = string
+  default     = "8.4"
+  nullable    = false
+}
+
+variable "db_allow_major_version_upgrade" {
+  description = "Let RDS upgrade a major version (managed mode): set true once to move an existing 8.0 database to 8.4."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "db_allocated_storage" {
   description = "Storage of the RDS instance in GiB (managed mode)."
   type        = number

@@ -25,6 +25,12 @@ override_resource {
 
 override_resource {
   override_during = plan
+  target          = aws_iam_role.task
+  values          = { id = "todo-test-task", arn = "arn:aws:iam::123456789012:role/todo-test-task" }
+}
+
+override_resource {
+  override_during = plan
   target          = aws_ecr_repository.this
   values          = { arn = "arn:aws:ecr:us-east-1:123456789012:repository/todo-test" }
 }
@@ -116,6 +122,16 @@ run "sidecar" {
   }
 
   assert {
+    condition     = !contains(keys(one([for c in jsondecode(aws_ecs_task_definition.this.container_definitions) : { for e in c.environment : e.name => e.value } if c.name == "api"])), "DB_SECRET_ARN")
+    error_message = "the sidecar's password never rotates: no DB_SECRET_ARN"
+  }
+
+  assert {
+    condition     = length(aws_iam_role_policy.task) == 0
+    error_message = "in sidecar mode the task role has no permissions (the API calls no AWS service)"
+  }
+
+  assert {
     condition     = one([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "PullImage"]) == ["arn:aws:ecr:us-east-1:123456789012:repository/todo-test"]
     error_message = "the execution role pulls from the module's repository only"
   }
@@ -168,6 +184,76 @@ run "managed" {
     condition     = one([for s in jsondecode(aws_iam_role_policy.execution[0].policy).Statement : s.Resource if s.Sid == "ReadDatabaseSecret"]) == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0000-AbCdEf"]
     error_message = "the execution role reads the RDS-managed secret and nothing else"
   }
+
+  assert {
+    condition     = one([for c in jsondecode(aws_ecs_task_definition.this.container_definitions) : { for e in c.environment : e.name => e.value }]).DB_SECRET_ARN == "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0000-AbCdEf"
+    error_message = "the api gets the RDS-managed secret's ARN as DB_SECRET_ARN, to read the password again after a rotation"
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.task[0].policy).Statement == [{
+      Sid      = "ReadRotatedDatabasePassword"
+      Effect   = "Allow"
+      Action   = ["secretsmanager:GetSecretValue"]
+      Resource = ["arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0000-AbCdEf"]
+    }]
+    error_message = "the task role may read the RDS-managed secret, and nothing else"
+  }
+
+  assert {
+    condition     = aws_iam_role_policy.task[0].role == "todo-test-task" && aws_ecs_task_definition.this.task_role_arn == "arn:aws:iam::123456789012:role/todo-test-task"
+    error_message = "the read permission is on the task role, the role the app's code runs with"
+  }
+
+  assert {
+    condition     = aws_db_instance.this[0].engine_version == "8.4" && aws_db_instance.this[0].allow_major_version_upgrade == false
+    error_message = "RDS runs MySQL 8.4 LTS by default, and never upgrades a major version unless asked"
+  }
+}
+
+run "managed_lab_role" {
+  command = plan
+
+  variables {
+    db_mode      = "managed"
+    lab_role_arn = "arn:aws:iam::123456789012:role/LabRole"
+  }
+
+  assert {
+    condition     = one([for c in jsondecode(aws_ecs_task_definition.this.container_definitions) : { for e in c.environment : e.name => e.value }]).DB_SECRET_ARN == "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0000-AbCdEf"
+    error_message = "with the lab role the api still gets DB_SECRET_ARN (LabRole may read secrets)"
+  }
+
+  assert {
+    condition     = length(aws_iam_role_policy.task) == 0 && aws_ecs_task_definition.this.task_role_arn == "arn:aws:iam::123456789012:role/LabRole"
+    error_message = "with the lab role no policy is created and the task runs as LabRole"
+  }
+}
+
+run "major_version_upgrade" {
+  command = plan
+
+  variables {
+    db_mode                        = "managed"
+    db_engine_version              = "8.4.5"
+    db_allow_major_version_upgrade = true
+  }
+
+  assert {
+    condition     = aws_db_instance.this[0].engine_version == "8.4.5" && aws_db_instance.this[0].allow_major_version_upgrade == true
+    error_message = "db_engine_version and db_allow_major_version_upgrade reach the instance"
+  }
+}
+
+run "engine_version_refused" {
+  command = plan
+
+  variables {
+    db_mode           = "managed"
+    db_engine_version = "5.7"
+  }
+
+  expect_failures = [var.db_engine_version]
 }
 
 run "token" {
