@@ -12,16 +12,25 @@ TF_PROVIDER_MIRROR ?= $(patsubst %/registry.terraform.io,%,$(firstword $(shell f
 export TF_PROVIDER_MIRROR
 
 .PHONY: help venv demo test test-fast test-aws lint fmt bench deploy-inventory deploy-todo plan-inventory \
-	plan-todo destroy local-up local-down
+	plan-todo destroy local-up local-down lock
+
+# The platforms whose provider hashes the lock files carry, so that init on any of them leaves
+# the committed lock file as it is.
+LOCK_PLATFORMS := linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64
 
 help:
-	@echo "make demo              inventory stack on the local cloud with the sample data"
-	@echo "make test              the whole test suite"
+	@echo "make demo              both stacks on the local cloud with the sample data (ENV=dev)"
+	@echo "make test              the whole test suite (make test-fast: without the end-to-end tests)"
 	@echo "make test-aws          acceptance on the real AWS account of the environment (costs money)"
 	@echo "make deploy-inventory  deploy the inventory stack (TARGET=auto|local|aws ENV=dev)"
-	@echo "make plan-inventory    save a plan for review"
-	@echo "make destroy           destroy every stack on the target"
-	@echo "make lint | fmt | bench | local-up | local-down"
+	@echo "make deploy-todo       deploy the TODO stack (TARGET=auto|local|aws ENV=dev)"
+	@echo "make plan-inventory    save a plan of the inventory stack for review (plan-todo: the TODO's)"
+	@echo "make destroy           destroy every stack on the target (TARGET=... ENV=...)"
+	@echo "make local-up          start the local cloud (local-down: stop it and the local TODO task)"
+	@echo "make lint | fmt        ruff, mypy, terraform fmt (fmt rewrites)"
+	@echo "make bench             the benchmarks (they print figures)"
+	@echo "make lock              refresh the lock files' hashes for every platform (needs the registry)"
+	@echo "Without a Docker engine: TODO_LOCAL_RUNNER=uvicorn make demo (the TODO app on SQLite)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,3 +89,10 @@ local-up: venv
 
 local-down: venv
 	$(ORCH) local down
+
+# Needs registry.terraform.io: a provider mirror holds one platform only, and the h1: hashes of
+# the others can only be computed from their packages.
+lock:
+	for stack in terraform/stacks/*/; do \
+		terraform -chdir=$$stack providers lock $(addprefix -platform=,$(LOCK_PLATFORMS)) || exit 1; \
+	done

@@ -17,6 +17,7 @@ from orchestrator import cloud_logs, dead_letters, inventory_ops, todo_load, tod
 from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
 from orchestrator.doctor import Check, failed, run_checks
+from orchestrator.dotenv_file import load_dotenv_file
 from orchestrator.images import ImageError
 from orchestrator.local_tasks import stop_local_task
 from orchestrator.packaging import PackagingError
@@ -717,6 +718,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _read_dotenv() -> None:
+    """Learner Lab keys and other settings from .env, before anything reads the environment."""
+    path, applied = load_dotenv_file()
+    if applied:
+        print(f"settings from {path}: {', '.join(applied)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -728,6 +736,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help
         return int(exit_.code or 0)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
+    _read_dotenv()
     try:
         return int(args.func(args))
     except (UsageError, UnknownVariableError, InvalidVariableError) as error:

@@ -158,7 +158,11 @@ def _not_running(container: Container, what: str) -> str | None:
 
 
 def _start_sidecar(
-    client: DockerClient, names: Mapping[str, str], image: str, on_line: LineSink
+    client: DockerClient,
+    names: Mapping[str, str],
+    image: str,
+    on_line: LineSink,
+    labels: Mapping[str, str],
 ) -> dict[str, str]:
     """Start (or reuse) the MySQL sidecar; wait until healthy; return the app's DB_* settings."""
     container = _get_container(client, names["db"])
@@ -175,7 +179,7 @@ def _start_sidecar(
             network=names["network"],
             environment={**SIDECAR_DB, "MYSQL_ROOT_PASSWORD": password},
             volumes={names["db_volume"]: {"bind": "/var/lib/mysql", "mode": "rw"}},
-            labels={LABEL: names["app"]},
+            labels={**labels, LABEL: names["app"]},
             healthcheck={
                 "test": ["CMD-SHELL", f"mysqladmin ping -h 127.0.0.1 -uroot -p{password}"],
                 "interval": 5_000_000_000,
@@ -243,6 +247,7 @@ def run_container_task(
     host_mounts: Mapping[Path, str] | None = None,
     environment: Mapping[str, str] | None = None,
     cpu_architecture: str = DEFAULT_CPU_ARCHITECTURE,
+    log_labels: Mapping[str, Mapping[str, str]] | None = None,
     on_line: LineSink = ignore,
 ) -> LocalTask:
     """Run the task's containers (reusing them when unchanged); return when the app is healthy.
@@ -256,6 +261,8 @@ def run_container_task(
     ``host_mounts`` (host path -> container path) point the app at a database of your own.
     ``environment``: the app's other settings, as the task definition gives them (the database
     settings above win).
+    ``log_labels``: extra labels of the ``app`` and ``db`` containers; the local cloud ships the
+    output of containers labelled by ``container_logs.awslogs_labels`` to CloudWatch Logs.
     """
     from docker.errors import APIError
 
@@ -276,7 +283,9 @@ def run_container_task(
             database_env = {"DATABASE_URL": database_url}
             database = "the given database"
         elif sidecar:
-            database_env = _start_sidecar(client, names, sidecar, on_line)
+            database_env = _start_sidecar(
+                client, names, sidecar, on_line, (log_labels or {}).get("db", {})
+            )
             containers = (names["app"], names["db"])
             role = "standing in for RDS" if db_mode == "managed" else "sidecar"
             database = f"MySQL container {names['db']} ({sidecar}, {role})"
@@ -297,7 +306,14 @@ def run_container_task(
             on_line(note)
         app_env = {**(environment or {}), **database_env}
         image_id = client.images.get(image).id
-        spec = {"image": image_id, "env": app_env, "port": port, "volumes": volumes}
+        app_labels = dict((log_labels or {}).get("app", {}))
+        spec = {
+            "image": image_id,
+            "env": app_env,
+            "port": port,
+            "volumes": volumes,
+            "labels": app_labels,
+        }
         config = config_hash(spec)
         container = _get_container(client, names["app"])
         if (
@@ -320,7 +336,7 @@ def run_container_task(
                 environment=app_env,
                 volumes=volumes,
                 ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
-                labels={LABEL: names["app"], CONFIG_LABEL: config},
+                labels={**app_labels, LABEL: names["app"], CONFIG_LABEL: config},
                 init=True,
                 # The image's check, asked more often: someone waits at a terminal for
                 # "healthy". Unset fields (test, timeout, retries, start period) stay the image's.

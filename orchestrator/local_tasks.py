@@ -48,6 +48,7 @@ def run_local_task(
     cpu_architecture: str = DEFAULT_CPU_ARCHITECTURE,
     roles: TaskRoles | None = None,
     secrets: Mapping[str, str] | None = None,
+    log_labels: Mapping[str, Mapping[str, str]] | None = None,
     on_line: LineSink = ignore,
 ) -> LocalTask:
     """Start (or reuse) the local task; return once the app is healthy on 127.0.0.1:``port``.
@@ -60,6 +61,8 @@ def run_local_task(
     valueFrom) are read with the execution role (a role that may not read one stops the task
     before it starts, with ECS's reason), and the app gets the task role's credentials and no
     others.
+    ``log_labels``: the containers' labels for the local cloud's awslogs stand-in (containers
+    only).
     """
     if roles is not None:
         environment = {
@@ -85,6 +88,7 @@ def run_local_task(
             mysql_image=mysql_image,
             environment=environment,
             cpu_architecture=cpu_architecture,
+            log_labels=log_labels,
             on_line=on_line,
         )
     if image is None:

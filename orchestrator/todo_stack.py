@@ -13,13 +13,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orchestrator import images, todo_ops
 from orchestrator.container_task import MYSQL_IMAGE_ENV
+from orchestrator.local_cloud.container_logs import awslogs_labels
 from orchestrator.local_task_common import DEFAULT_PORT, LocalTask, LocalTaskError, TaskRoles
 from orchestrator.local_tasks import run_local_task, stop_local_task
 from orchestrator.stacks import StackContext, StackError, lab_role
@@ -180,6 +181,7 @@ def finish(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
                 task_secrets(container),
                 task_roles(ctx.target, task_definition),
                 cpu_architecture(task_definition),
+                task_log_labels(ctx.target, task_definition, container),
             ),
         )
     else:
@@ -250,6 +252,8 @@ class LocalTaskSettings:
     secrets: dict[str, str]
     roles: TaskRoles
     cpu_architecture: str = images.DEFAULT_CPU_ARCHITECTURE
+    # The app's and the sidecar's logConfiguration, as labels (container_logs.awslogs_labels).
+    log_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def task_environment(container: dict[str, Any]) -> dict[str, str]:
@@ -271,6 +275,21 @@ def task_secrets(container: dict[str, Any]) -> dict[str, str]:
         for pair in container.get("secrets", [])
         if not str(pair["name"]).startswith(LOCAL_DATABASE_PREFIX)
     }
+
+
+def task_log_labels(
+    target: Target, task_definition: dict[str, Any], app: dict[str, Any]
+) -> dict[str, dict[str, str]]:
+    """The labels that make the local cloud ship the app's and the sidecar's output to their log
+    groups, as the awslogs driver of their ``logConfiguration`` does on AWS."""
+    endpoint = target.endpoint_url or ""
+    labels = {"app": awslogs_labels(endpoint, str(app["name"]), app.get("logConfiguration"))}
+    for container in task_definition.get("containerDefinitions", []):
+        if container.get("name") != app.get("name"):
+            labels["db"] = awslogs_labels(
+                endpoint, str(container["name"]), container.get("logConfiguration")
+            )
+    return labels
 
 
 def task_roles(target: Target, task_definition: dict[str, Any]) -> TaskRoles:
@@ -310,6 +329,7 @@ def _run_locally(
             secrets=settings.secrets,
             roles=settings.roles,
             cpu_architecture=settings.cpu_architecture,
+            log_labels=settings.log_labels,
             on_line=lambda line: ctx.say(f"  {line}"),
         )
     except (LocalTaskError, images.ImageError) as error:

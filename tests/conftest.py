@@ -48,6 +48,8 @@ def state_on_this_machine() -> Iterator[None]:
             "ORCHESTRATE_STATE_PREFIX",
         ):
             patch.delenv(name, raising=False)
+        # Nor may a developer's .env (Learner Lab keys) reach the tests' commands.
+        patch.setenv("ORCHESTRATE_DOTENV", "off")
         yield
 
 

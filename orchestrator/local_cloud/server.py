@@ -22,6 +22,7 @@ from types import FrameType
 
 import moto
 
+from orchestrator.local_cloud.container_logs import ContainerLogShipper
 from orchestrator.local_cloud.dynamodb_atomic import SerializedDynamoDB
 from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
 from orchestrator.local_cloud.middleware import LocalCloudMiddleware
@@ -75,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(
         args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
     )
+    # The local TODO task's containers log to CloudWatch Logs as ECS's awslogs driver does.
+    container_logs = ContainerLogShipper(public_base_url)
+    container_logs.start()
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     log.info(
@@ -89,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         log.info("stopping: %d Lambda worker(s)", runtime.worker_count())
         runtime.shutdown()
+        container_logs.stop()
         server.server_close()
     return 0
 

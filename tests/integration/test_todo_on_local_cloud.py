@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -165,6 +166,21 @@ def test_256_concurrent_clients_are_all_answered(stack: DeployedStack) -> None:
     assert re.search(r"256 clients for \d+ s: [\d,]+ requests", out), out
     assert "every request answered 2xx" in out
     assert "no answer" not in out
+
+
+def test_logs_todo_prints_the_containers_output_as_on_aws(stack: DeployedStack) -> None:
+    # The local cloud ships the task's containers' output to the task definition's log groups
+    # (awslogs), so `logs todo` and `logs todo-db` read what they read on AWS.
+    def printed(name: str) -> str:
+        code, out = stack.cli("logs", name, "--since", "60")
+        assert code == 0, out
+        return out
+
+    deadline = time.monotonic() + 30
+    while "Uvicorn running" not in (app := printed("todo")) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert "Uvicorn running" in app, app
+    assert "mariadbd" in printed("todo-db").lower() or "mysqld" in printed("todo-db").lower()
 
 
 def test_bad_input_is_a_4xx_with_a_reason(stack: DeployedStack, token: str) -> None:
