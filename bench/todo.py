@@ -40,15 +40,14 @@ from typing import Annotated, Any
 import requests
 from fastapi import Body, FastAPI
 from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
+from devtools.mysql_databases import fresh_mysql_database, mysql_server_url
 from devtools.ports import free_port
 from orchestrator.processes import stop_child
-from tests.app_todo.databases import fresh_mysql_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_DIR = REPO_ROOT / "app_todo"
-DEFAULT_MYSQL_URL = "mysql+pymysql://todo:todo@127.0.0.1:3306/todo_test"
 MODES = ("app", "per-request", "constant")
 OPERATIONS = ("get", "list", "update", "create")  # create last: it grows the table
 SEEDED_TASKS = 2000
@@ -356,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     levels = [int(level) for level in args.levels.split(",")]
 
-    server = make_url(os.environ.get("TODO_TEST_MYSQL_URL", DEFAULT_MYSQL_URL))
+    server = mysql_server_url()
     try:
         probe = create_engine(server, connect_args={"connect_timeout": 3})
         with probe.connect() as connection:

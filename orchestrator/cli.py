@@ -9,20 +9,28 @@ import os
 import re
 import shutil
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestrator import cloud_logs, dead_letters, inventory_ops, todo_load, todo_ops, todo_stack
+from orchestrator import (
+    cloud_logs,
+    dead_letters,
+    inventory_ops,
+    sweep,
+    todo_load,
+    todo_ops,
+    todo_stack,
+)
 from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
 from orchestrator.doctor import Check, failed, run_checks
 from orchestrator.dotenv_file import load_dotenv_file
-from orchestrator.images import ImageError
+from orchestrator.errors import OrchestrateError, UsageError
 from orchestrator.local_tasks import stop_local_task
-from orchestrator.packaging import PackagingError
 from orchestrator.stacks import StackError, parse_user_vars
-from orchestrator.state_backend import StateBackendError, might_hold_state
+from orchestrator.state_backend import might_hold_state
 from orchestrator.targets import (
     TARGET_CHOICES,
     Target,
@@ -33,7 +41,7 @@ from orchestrator.targets import (
     resolve_target,
 )
 from orchestrator.terraform import MIRROR_ENV, TerraformError, TerraformNotFoundError
-from orchestrator.var_check import InvalidVariableError, UnknownVariableError, check_names
+from orchestrator.var_check import check_names
 from orchestrator.workspace import (
     HOME_ENV,
     REPO_ROOT,
@@ -44,10 +52,6 @@ from orchestrator.workspace import (
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SAMPLE_CSV = REPO_ROOT / "app_inventory" / "samples" / "inventory-sample.csv"
-
-
-class UsageError(Exception):
-    """The command line is wrong (exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -232,6 +236,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         f"Apply exactly this plan with: python orchestrate.py deploy {args.stack} "
         f"--target {target.name} --env {args.env} --plan {plan_path}"
     )
+    say("\nPlan the committed root by hand (a review, from an empty state: all is new):")
+    say("\n".join(f"  {line}" for line in run.hand_run_plan()))
     return EXIT_OK
 
 
@@ -482,6 +488,81 @@ def cmd_token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Tagged resources of the stack that no state holds: listed; deleted with --delete --yes."""
+    confirm_here = args.delete and not args.yes and not args.json and sys.stdin.isatty()
+    if args.delete and not args.yes and not confirm_here:
+        raise UsageError(
+            "'sweep --delete' deletes for good: add --yes to confirm (see what it would delete "
+            f"first with 'python orchestrate.py sweep {args.stack}')"
+        )
+    # Progress and deletions go to stderr with --json, so that stdout is the JSON alone.
+    report: Callable[[str], None] = (
+        (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else say
+    )
+    try:
+        target = resolve_target(args.target, start_local=False)
+    except TargetError:
+        if args.target == "aws":
+            raise
+        report(
+            "The local cloud is not running: it keeps its resources in memory, so none can "
+            "be stranded there."
+        )
+        if args.json:
+            print(json.dumps({"stack": args.stack, "target": "local", "stranded": []}, indent=2))
+        return EXIT_OK
+    if args.target == "auto":
+        report(f"Target: {target.name} ({target.reason})")
+    run = StackRun(get_stack(args.stack), target, args.env, report)
+    found = sweep.sweep(run)
+    tags = ", ".join(f"{k}={v}" for k, v in sweep.wanted_tags(args.stack, args.env).items())
+    if not found.stranded:
+        report(f"No stranded resources: everything tagged {tags} on {target.name} is in the state.")
+    else:
+        report(
+            f"{len(found.stranded)} resources tagged {tags} on {target.name} that no state holds:"
+        )
+        for item in found.stranded:
+            report(f"  {item.kind:<28} {item.arn}  ({found.why()})")
+    if found.stranded and args.delete:
+        lock = sweep.lock_on_state(run)
+        if lock:
+            raise StackError(
+                f"nothing deleted: the state of {args.stack} is locked ({lock}). A deploy that "
+                "is running has resources it has not yet written to the state, and they look "
+                "stranded. If no deploy runs (a killed one left the lock), release the lock "
+                "with terraform force-unlock, then sweep again"
+            )
+        if confirm_here:
+            answer = input(f"Delete these {len(found.stranded)} resources for good? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                report("Nothing deleted.")
+                return EXIT_FAILED
+        report("Deleting...")
+        wait = 300.0 if target.name == "aws" else 0.0
+        found.outcomes.extend(
+            sweep.delete_all(target.client, found.stranded, report, wait_seconds=wait)
+        )
+        failures = found.failures
+        report(
+            f"Deleted {len(found.stranded) - len(failures)} of {len(found.stranded)}"
+            + (
+                f"; {len(failures)} failed (see FAILED above): run the sweep again"
+                if failures
+                else "."
+            )
+        )
+    elif found.stranded:
+        extra = f" {_command_args(args)}".rstrip()
+        report(f"Delete them with: python orchestrate.py sweep {args.stack}{extra} --delete --yes")
+    if args.json:
+        print(json.dumps(found.to_dict(), indent=2), flush=True)
+    if args.delete:
+        return EXIT_FAILED if found.failures else EXIT_OK
+    return EXIT_FAILED if found.stranded else EXIT_OK
+
+
 def cmd_local(args: argparse.Namespace) -> int:
     from orchestrator.local_cloud import control
 
@@ -707,6 +788,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("stack", choices=list(TOKEN_STACKS))
 
+    swept = add("sweep", cmd_sweep, "find (and delete) tagged resources that no state holds")
+    swept.description = (
+        "Find every resource tagged Project=cloud-reference-stacks, Stack=STACK, Environment=ENV "
+        "on the target that the stack's current state does not hold (left by a killed deploy "
+        "or a lost state), and print each with its type and ARN. With --delete --yes, delete "
+        "them in a safe order, reporting each. Nothing untagged, tagged for another stack or "
+        "environment, or held by the state is ever touched. Exit code 0 when none are left, "
+        "1 when some were found (listing) or could not be deleted, 2 for bad usage."
+    )
+    swept.add_argument("stack", choices=list(STACKS))
+    swept.add_argument("--delete", action="store_true", help="delete what was found")
+    swept.add_argument(
+        "--yes", action="store_true", help="with --delete: confirm (asked on a terminal otherwise)"
+    )
+    swept.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
     demo = add("demo", cmd_demo, "both stacks on the local cloud, with the sample data")
     demo.add_argument("--var", action="append", default=[], metavar="K=V")
     demo.add_argument("--no-docker", action="store_true", help=no_docker_help)
@@ -732,28 +829,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         parser.print_usage(sys.stderr)
-        return EXIT_USAGE
+        return error.exit_code
     except SystemExit as exit_:  # --help
         return int(exit_.code or 0)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
-    _read_dotenv()
     try:
+        _read_dotenv()  # an unreadable .env is an OSError with a message, like the rest
         return int(args.func(args))
-    except (UsageError, UnknownVariableError, InvalidVariableError) as error:
+    except OrchestrateError as error:
+        # Every expected failure: its message and what to do, no traceback (-d shows it).
+        if args.debug:
+            traceback.print_exc()
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except TerraformError as error:
-        print(f"error: {error}", file=sys.stderr)
-        if "registry.terraform.io" in error.diagnostics and not os.environ.get(MIRROR_ENV):
-            print(
-                f"hint: the Terraform registry is out of reach; set {MIRROR_ENV} to a filesystem "
-                "mirror of the providers (make finds one by itself)",
-                file=sys.stderr,
+        hint = error.hint
+        if (
+            isinstance(error, TerraformError)
+            and "registry.terraform.io" in error.diagnostics
+            and not os.environ.get(MIRROR_ENV)
+        ):
+            hint = (
+                f"the Terraform registry is out of reach; set {MIRROR_ENV} to a filesystem "
+                "mirror of the providers (make finds one by itself)"
             )
-        return EXIT_FAILED
-    except (StackError, TargetError, PackagingError, StateBackendError, ImageError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_FAILED
@@ -761,7 +861,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A file the orchestrator cannot write (its work dir) or a connection that failed: a
         # message, not a traceback (-d shows the traceback).
         if args.debug:
-            raise
+            traceback.print_exc()
         print(f"error: {error}", file=sys.stderr)
         if str(getattr(error, "filename", None) or "").startswith(str(work_root())):
             print(
@@ -770,9 +870,3 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return EXIT_FAILED
-    except Exception as error:
-        # Local cloud errors come from a module imported lazily; keep the message clear.
-        if type(error).__name__ == "LocalCloudError":
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_FAILED
-        raise

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from orchestrator import state_backend, var_check
 from orchestrator.cost import CostEstimate, estimate
+from orchestrator.generated_root import GeneratedRoot, hand_run_plan_lines
 from orchestrator.stacks import Say, StackError, StackSpec, forced_lab_role
 from orchestrator.targets import Target
-from orchestrator.terraform import PlanSummary, Terraform
+from orchestrator.terraform import (
+    MIRROR_CONFIG_NAME,
+    MIRROR_ENV,
+    VAR_FILE_NAME,
+    PlanSummary,
+    Terraform,
+)
 from orchestrator.workspace import StackWorkspace, work_root
 
 # Next to a saved plan, what it was made for: a plan carries its own state's place, so applied
@@ -48,9 +56,17 @@ class StackRun:
     def workspace(self) -> StackWorkspace:
         return StackWorkspace(work_root(), self.target.name, self.environment, self.spec.name)
 
+    @property
+    def root(self) -> GeneratedRoot:
+        """The copy of the stack's root that terraform runs in, under the work dir."""
+        return GeneratedRoot(self.spec.config_dir, self.workspace.config_dir)
+
     def terraform(self) -> Terraform:
         return Terraform(
-            self.spec.config_dir, self.workspace.dir, env=self.target.env, on_line=self._progress
+            self.root.write(self.say),
+            self.workspace.dir,
+            env=self.target.env,
+            on_line=self._progress,
         )
 
     def _progress(self, line: str) -> None:
@@ -59,10 +75,25 @@ class StackRun:
     def _init(self) -> Terraform:
         tf = self.terraform()
         self.say(f"terraform init ({self.spec.name}, target {self.target.name})...")
+        self.root.copy_lock_in()
         state_backend.init(
             tf, self.workspace, self.target, say=self.say, migrate=self.migrate_state
         )
+        self.root.check_lock(self.say)
         return tf
+
+    def hand_run_plan(self) -> list[str]:
+        """Shell lines that plan the committed root by hand with the variables of the last
+        plan (a reviewer's check, from an empty state: everything shows as new)."""
+        mirror = os.environ.get(MIRROR_ENV)
+        return hand_run_plan_lines(
+            self.spec.config_dir,
+            self.workspace.dir / VAR_FILE_NAME,
+            self.target.env,
+            data_dir=self.workspace.hand_run_data_dir,
+            emulated=self.target.endpoint_url is not None,
+            mirror_config=self.workspace.dir / MIRROR_CONFIG_NAME if mirror else None,
+        )
 
     # ------------------------------------------------------------------ flows
     def check_variables(self, user_vars: dict[str, Any]) -> dict[str, Any]:
@@ -261,9 +292,12 @@ class StackRun:
         if not path.exists():
             return None
         variables: dict[str, Any] = json.loads(path.read_text())
-        # Files named by the variables (zips) may be gone; then prepare them again.
-        for value in variables.values():
-            if isinstance(value, str) and value.endswith(".zip") and not Path(value).exists():
+        # Files named by the stack's package variables (zips) may be gone; then prepare them
+        # again.
+        for name in self.spec.package_vars:
+            value = variables.get(name)
+            paths = value.values() if isinstance(value, dict) else [value]
+            if any(not isinstance(path, str) or not Path(path).exists() for path in paths):
                 return None
         return variables
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from orchestrator.dockerignore import context_files
+from orchestrator.errors import OrchestrateError
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -62,7 +63,7 @@ def _ignore(_line: str) -> None:
     return None
 
 
-class ImageError(Exception):
+class ImageError(OrchestrateError):
     """Building, pushing or inspecting an image failed; the message says what to do."""
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from orchestrator.errors import OrchestrateError
 from orchestrator.workspace import work_root
 
 LineSink = Callable[[str], None]
@@ -29,7 +30,7 @@ def local_tasks_dir() -> Path:
     return work_root() / "local-tasks"
 
 
-class LocalTaskError(Exception):
+class LocalTaskError(OrchestrateError):
     """The task's containers (or the uvicorn fallback) did not start or did not get healthy."""
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from orchestrator.packaging import build_lambda_package
+from orchestrator.errors import OrchestrateError
+from orchestrator.packaging import build_function_packages, handler_modules
 from orchestrator.targets import Target
 from orchestrator.terraform import Terraform
 from orchestrator.workspace import REPO_ROOT, build_dir
@@ -65,7 +66,7 @@ TERRAFORM_DIR = REPO_ROOT / "terraform"
 INVENTORY_PACKAGE = REPO_ROOT / "app_inventory"
 
 
-class StackError(Exception):
+class StackError(OrchestrateError):
     """A stack cannot be prepared or used as asked."""
 
 
@@ -86,6 +87,9 @@ class StackSpec:
     estimate_vars: Mapping[str, Any] = field(default_factory=dict)
     stand_ins: StandIns = _no_stand_ins
     preflight: Preflight = _no_preflight
+    # Variables whose values (a path, or a map of paths) name files that prepare builds:
+    # remembered values naming a file that is gone are made again before a destroy.
+    package_vars: tuple[str, ...] = ()
 
     @property
     def config_dir(self) -> Path:
@@ -125,34 +129,47 @@ def forced_lab_role(user_vars: Mapping[str, Any]) -> str | None:
 
 
 # ------------------------------------------------------------------------------- inventory
-def _prepare_inventory(ctx: StackContext, user_vars: dict[str, Any]) -> dict[str, Any]:
-    say, target = ctx.say, ctx.target
-    say("Packaging the inventory Lambda functions...")
-    package = build_lambda_package(
-        INVENTORY_PACKAGE,
-        build_dir() / "inventory-lambda.zip",
-        requirements=INVENTORY_PACKAGE / "requirements.txt",
-        cache_dir=build_dir() / "cache",
-    )
-    say(f"  {package.path.name} sha256 {package.sha256[:12]}")
-    variables: dict[str, Any] = {
-        "region": target.region,
-        "environment": ctx.environment,
-        "lambda_package_path": str(package.path),
-        "website_source_dir": str(INVENTORY_PACKAGE / "web"),
-    }
-    variables.update({k: v for k, v in user_vars.items() if k != "lab_role_arn"})
-    variables["lab_role_arn"] = lab_role(target, user_vars, say)
-    return variables
+INVENTORY_PACKAGE_VARS = ("lambda_packages", "lambda_layer_path")
+
+
+def _inventory_preparer(source_dir: Path) -> Prepare:
+    """Prepare from the sources in ``source_dir`` (a copy, for benchmarks and tests)."""
+
+    def prepare(ctx: StackContext, user_vars: dict[str, Any]) -> dict[str, Any]:
+        say, target = ctx.say, ctx.target
+        say("Packaging the inventory Lambda functions (a zip each, dependencies as a layer)...")
+        # The same paths whatever the source dir: a path that changes is a planned change.
+        packages = build_function_packages(
+            source_dir,
+            build_dir() / "inventory",
+            requirements=source_dir / "requirements.txt",
+            cache_dir=build_dir() / "cache",
+        )
+        for key, package in sorted(packages.functions.items()):
+            say(f"  {key}.zip sha256 {package.sha256[:12]}")
+        say(f"  {packages.layer.path.name} sha256 {packages.layer.sha256[:12]}")
+        variables: dict[str, Any] = {
+            "region": target.region,
+            "environment": ctx.environment,
+            "lambda_packages": {key: str(p.path) for key, p in packages.functions.items()},
+            "lambda_layer_path": str(packages.layer.path),
+            "website_source_dir": str(INVENTORY_PACKAGE / "web"),
+        }
+        variables.update({k: v for k, v in user_vars.items() if k != "lab_role_arn"})
+        variables["lab_role_arn"] = lab_role(target, user_vars, say)
+        return variables
+
+    return prepare
 
 
 def _inventory_stand_ins(work_dir: Path) -> dict[str, Any]:
-    # The module checks that the package is a zip that exists, not what it holds.
+    # The module checks that each package is a zip that exists, not what it holds.
     work_dir.mkdir(parents=True, exist_ok=True)
-    package = work_dir / "stand-in.zip"
-    package.write_bytes(b"")
+    stand_in = work_dir / "stand-in.zip"
+    stand_in.write_bytes(b"")
     return {
-        "lambda_package_path": str(package),
+        "lambda_packages": {key: str(stand_in) for key in handler_modules(INVENTORY_PACKAGE)},
+        "lambda_layer_path": str(stand_in),
         "website_source_dir": str(INVENTORY_PACKAGE / "web"),
     }
 
@@ -168,9 +185,10 @@ def _finish_inventory(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, A
 INVENTORY = StackSpec(
     name="inventory",
     summary="serverless inventory: S3 -> Lambda -> DynamoDB -> SNS, HTTP API, website",
-    prepare=_prepare_inventory,
+    prepare=_inventory_preparer(INVENTORY_PACKAGE),
     finish=_finish_inventory,
     stand_ins=_inventory_stand_ins,
+    package_vars=INVENTORY_PACKAGE_VARS,
     highlights=(
         ("Website", "website_url"),
         ("API", "api_endpoint"),
@@ -179,3 +197,9 @@ INVENTORY = StackSpec(
         ("Table", "table_name"),
     ),
 )
+
+
+def inventory_from(source_dir: Path) -> StackSpec:
+    """The inventory stack with its functions packaged from ``source_dir`` (a copy of
+    ``app_inventory/``): benchmarks and tests change code there, never in the repository."""
+    return replace(INVENTORY, prepare=_inventory_preparer(source_dir))

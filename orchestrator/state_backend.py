@@ -2,9 +2,12 @@
 
 ``ORCHESTRATE_STATE_BUCKET`` chooses S3 (key ``<prefix>/<target>/<env>/<stack>/terraform.tfstate``,
 S3-native locking with ``use_lockfile``, no DynamoDB table). Terraform cannot change a backend's
-type through ``-backend-config``, so the choice is an override file next to the stack's
-``backend.tf``: override files merge into the root module, and this one replaces
-``backend "local" {}`` by ``backend "s3" {}``. Switching between the two never starts silently
+type through ``-backend-config``, so the choice is an override file that replaces the committed
+``backend "local" {}`` by ``backend "s3" {}``. It goes into the generated root terraform runs in
+(``generated_root``, under the work dir), never into ``terraform/stacks/``: each target and
+environment has its own, so runs with different settings cannot race on one file, and a
+reviewer's hand-run plan in the source tree never meets it. The settings themselves are a
+``.tfbackend`` file next to the state's data dir. Switching between the two never starts silently
 from an empty state: the orchestrator stops and says how to move the state (``--migrate-state``).
 """
 
@@ -20,6 +23,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from orchestrator.errors import OrchestrateError
+from orchestrator.generated_root import OVERRIDE_FILE_NAME
 from orchestrator.targets import Target
 from orchestrator.terraform import Terraform
 from orchestrator.workspace import StackWorkspace
@@ -28,10 +33,9 @@ BUCKET_ENV = "ORCHESTRATE_STATE_BUCKET"
 REGION_ENV = "ORCHESTRATE_STATE_REGION"
 PREFIX_ENV = "ORCHESTRATE_STATE_PREFIX"
 STATE_ENV_VARS = (BUCKET_ENV, REGION_ENV, PREFIX_ENV)
-OVERRIDE_FILE_NAME = "backend_override.tf"
 OVERRIDE_TEXT = (
-    "# Written by the orchestrator because ORCHESTRATE_STATE_BUCKET is set (git-ignored): the\n"
-    "# state goes to S3. It removes this file again when the variable is unset.\n"
+    "# Written by the orchestrator because ORCHESTRATE_STATE_BUCKET is set: the state goes to\n"
+    "# S3. It removes this file again when the variable is unset.\n"
     'terraform {\n  backend "s3" {}\n}\n'
 )
 MIGRATED_SUFFIX = ".migrated-to-s3"
@@ -39,7 +43,7 @@ MIGRATED_SUFFIX = ".migrated-to-s3"
 Say = Callable[[str], None]
 
 
-class StateBackendError(Exception):
+class StateBackendError(OrchestrateError):
     """The state cannot be kept where asked (no bucket, no access, a move needed first)."""
 
 
@@ -110,7 +114,8 @@ def choose(
 
 
 def write_override(config_dir: Path, location: StateLocation) -> None:
-    """Lay ``backend "s3"`` over the stack's ``backend "local"`` for S3; remove it otherwise."""
+    """Lay ``backend "s3"`` over the root's ``backend "local"`` for S3; remove it otherwise.
+    ``config_dir`` is the generated root under the work dir, not the committed one."""
     override = config_dir / OVERRIDE_FILE_NAME
     if isinstance(location, S3State):
         if not override.exists() or override.read_text() != OVERRIDE_TEXT:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from orchestrator.errors import OrchestrateError
 from orchestrator.workspace import local_cloud_dir, local_state_dir
 
 TargetName = Literal["local", "aws"]
@@ -17,7 +18,7 @@ DEFAULT_REGION = "us-east-1"
 LAB_ROLE_NAME = "LabRole"
 
 
-class TargetError(Exception):
+class TargetError(OrchestrateError):
     """The requested target cannot be used (no credentials, local cloud will not start...)."""
 
 

@@ -19,13 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestrator.errors import OrchestrateError
+
 LineSink = Callable[[str], None]
 
 # Environment variable naming a filesystem mirror of providers (for offline machines).
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
+# In the data dir: the CLI config made from the mirror, and the variables of the last plan
+# or destroy (named in the hand-run command that 'plan' prints).
+MIRROR_CONFIG_NAME = "terraform-cli.tfrc"
+VAR_FILE_NAME = "orchestrate.tfvars.json"
 
 
-class TerraformError(Exception):
+class TerraformError(OrchestrateError):
     """A terraform command failed: the command, its exit code and terraform's diagnostics."""
 
     def __init__(self, command: list[str], returncode: int, diagnostics: str) -> None:
@@ -176,7 +182,7 @@ class Terraform:
 
     def _write_mirror_config(self, mirror: Path) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        config = self.data_dir / "terraform-cli.tfrc"
+        config = self.data_dir / MIRROR_CONFIG_NAME
         config.write_text(mirror_cli_config(mirror))
         return config
 
@@ -244,7 +250,7 @@ class Terraform:
 
     def _var_file(self, variables: Mapping[str, Any]) -> Path:
         # A .tfvars.json file keeps types (lists, maps, numbers, null) that -var would flatten.
-        path = self.data_dir / "orchestrate.tfvars.json"
+        path = self.data_dir / VAR_FILE_NAME
         self.data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(dict(variables), indent=2, sort_keys=True) + "\n")
         return path

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from orchestrator.errors import UsageError
 from orchestrator.stacks import StackError
 from orchestrator.terraform import Terraform, TerraformError
 from orchestrator.workspace import REPO_ROOT
@@ -32,11 +33,11 @@ _VALUE_ERRORS = ("Invalid value for", "Invalid type for", "Incorrect variable ty
 _ROOT_PLACE = re.compile(r"declared at main\.tf:[0-9,-]+")
 
 
-class UnknownVariableError(StackError):
+class UnknownVariableError(UsageError, StackError):
     """A ``--var`` names a variable the stack does not declare (bad usage)."""
 
 
-class InvalidVariableError(StackError):
+class InvalidVariableError(UsageError, StackError):
     """A ``--var`` value has the wrong type or fails a validation of the stack."""
 
 

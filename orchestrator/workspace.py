@@ -30,6 +30,17 @@ class StackWorkspace:
         return state_root(self.root) / self.target / self.environment / self.stack
 
     @property
+    def config_dir(self) -> Path:
+        """The root configuration terraform runs in, generated from the committed one (see
+        ``generated_root``): nothing is written into ``terraform/stacks/``."""
+        return self.root / "roots" / self.target / self.environment / self.stack
+
+    @property
+    def hand_run_data_dir(self) -> Path:
+        """``TF_DATA_DIR`` of the hand-run plan that ``plan`` prints (apart from the real one)."""
+        return self.root / "hand-run" / self.target / self.environment / self.stack / ".terraform"
+
+    @property
     def state_path(self) -> Path:
         return self.dir / "terraform.tfstate"
 

@@ -327,7 +327,7 @@ def install() -> None:
         S3IAMRequest: _strict(S3IAMRequest),
     }
     if enforced():
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+        replace(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
 
     def _authenticate_and_authorize_action(
         self: Any, iam_request_cls: type, resource: str = "*"

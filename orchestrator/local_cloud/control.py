@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestrator.errors import OrchestrateError
+
 DEFAULT_PORT = 4580
 PORT_ENV = "ORCHESTRATE_LOCAL_PORT"
 HOST = "127.0.0.1"
@@ -25,12 +27,15 @@ LOG_FILE_NAME = "local-cloud.log"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 _SERVER_MODULE = "orchestrator.local_cloud.server"
 _STOP_GRACE_SECONDS = 10.0
+# The server's last words when it will not start (another moto, a patch that no longer fits):
+# ``up`` shows what follows them as the error itself, not buried in the log's last lines.
+REFUSED_MARKER = "local cloud refused to start: "
 
 # Servers this process started, kept so they can be reaped (no zombies, no ResourceWarning).
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
-class LocalCloudError(Exception):
+class LocalCloudError(OrchestrateError):
     """The local cloud could not be started, reached or stopped; the message says what to do."""
 
 
@@ -137,6 +142,7 @@ def up(work_dir: Path, port: int | None = None, timeout: float = 30) -> LocalClo
     command = [sys.executable, "-m", _SERVER_MODULE, "--host", HOST, "--port", str(port)]
     command += ["--work-dir", str(work_dir)]
     with cloud.log_file.open("ab") as log:
+        log_start = log.tell()  # this start's lines come after it
         process = subprocess.Popen(
             command,
             cwd=_REPO_ROOT,
@@ -148,18 +154,21 @@ def up(work_dir: Path, port: int | None = None, timeout: float = 30) -> LocalClo
         )
     _children[process.pid] = process
     cloud.pid_file.write_text(json.dumps({"pid": process.pid, "host": HOST, "port": port}))
-    _wait_until_healthy(cloud, process, timeout)
+    _wait_until_healthy(cloud, process, timeout, log_start)
     return cloud
 
 
 def _wait_until_healthy(
-    cloud: LocalCloud, process: subprocess.Popen[bytes], timeout: float
+    cloud: LocalCloud, process: subprocess.Popen[bytes], timeout: float, log_start: int = 0
 ) -> None:
     deadline = time.monotonic() + timeout
     while True:
         exit_code = process.poll()
         if exit_code is not None:
             cloud.pid_file.unlink(missing_ok=True)
+            refusal = _refusal(cloud.log_file, log_start)
+            if refusal:
+                raise LocalCloudError(refusal)
             raise LocalCloudError(
                 f"The local cloud exited (code {exit_code}) while starting on port {cloud.port}. "
                 f"Last lines of {cloud.log_file}:\n{_tail(cloud.log_file)}"
@@ -281,6 +290,20 @@ def _port_in_use(port: int) -> bool:
         except OSError:
             return True
     return False
+
+
+def _refusal(log_file: Path, start: int) -> str | None:
+    """What the server said after REFUSED_MARKER in the log since ``start``, if it refused."""
+    try:
+        with log_file.open("rb") as log:
+            log.seek(start)
+            text = log.read().decode(errors="replace")
+    except OSError:
+        return None
+    _, marker, reason = text.rpartition(REFUSED_MARKER)
+    if not marker:
+        return None
+    return reason.strip() or None
 
 
 def _tail(path: Path, lines: int = 20) -> str:

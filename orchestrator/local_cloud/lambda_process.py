@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,18 @@ class WorkerAnswer:
 class WorkerProcess:
     """A running ``lambda_worker.py``; used by one invocation at a time."""
 
-    def __init__(self, code_dir: Path, env: dict[str, str], log_stream_name: str) -> None:
+    def __init__(
+        self,
+        code_dir: Path,
+        env: dict[str, str],
+        log_stream_name: str,
+        layer_paths: Sequence[Path] = (),
+    ) -> None:
+        """``layer_paths``: directories the worker puts on the import path after the code's."""
         self.log_stream_name = log_stream_name
         self.invocations = 0
         self._process = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER_SCRIPT)],
+            [sys.executable, "-I", str(WORKER_SCRIPT), *map(str, layer_paths)],
             cwd=code_dir,
             env=env,
             stdin=subprocess.PIPE,

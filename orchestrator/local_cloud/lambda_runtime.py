@@ -57,6 +57,9 @@ class FunctionSpec:
     environment: tuple[tuple[str, str], ...]
     code_sha: str
     role: str = ""
+    # (layer version ARN, SHA-256 of its zip) in the function's order; a new version of a
+    # layer means new workers, as a new execution environment on AWS.
+    layers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_moto(cls, function: Any) -> FunctionSpec:
@@ -80,6 +83,10 @@ class FunctionSpec:
             ),
             code_sha=code_hash(code_bytes, getattr(function, "code_sha_256", None)),
             role=str(getattr(function, "role", "") or ""),
+            layers=tuple(
+                (arn, code_hash(version.code_bytes, version.code_sha_256) if version else "")
+                for arn, version in _layer_versions(function)
+            ),
         )
 
     @property
@@ -228,8 +235,12 @@ class LambdaRuntime:
         lines = [(init_started_ms, f"INIT_START Runtime Version: {spec.runtime}.local")]
         try:
             code_dir = self._code.directory_for(function.code_bytes, spec.code_sha)
+            layer_paths = self._layer_paths(spec, function)
         except (zipfile.BadZipFile, OSError) as exc:
             error = {"errorType": "Runtime.InvalidZipFile", "errorMessage": f"bad code zip: {exc}"}
+            return None, lines, 0.0, error
+        except _MissingLayer as exc:
+            error = {"errorType": "Runtime.LayerNotFound", "errorMessage": str(exc)}
             return None, lines, 0.0, error
         try:
             credentials = self._credentials(spec)
@@ -241,7 +252,7 @@ class LambdaRuntime:
         env = self._worker_env(spec, code_dir, stream_name)
         if credentials is not None:
             env.update(credentials.env())
-        process = WorkerProcess(code_dir, env, stream_name)
+        process = WorkerProcess(code_dir, env, stream_name, layer_paths)
         with self._lock:
             self._live.add(process)
         answer = process.wait_ready()
@@ -263,6 +274,23 @@ class LambdaRuntime:
             )
         )
         return None, lines, init_ms, error
+
+    def _layer_paths(self, spec: FunctionSpec, function: Any) -> list[Path]:
+        """Where the layers' code goes on the import path, after the function's own code.
+
+        Lambda extracts the layers into /opt in the function's order (a later layer's file
+        replaces an earlier one's) and puts /opt/python/lib/pythonX.Y/site-packages and
+        /opt/python on the path; here each layer has its own directory, so the later layers
+        come first.
+        """
+        paths: list[Path] = []
+        for arn, version in reversed(_layer_versions(function)):
+            if version is None:
+                raise _MissingLayer(f"layer version {arn} of {spec.name} does not exist")
+            sha = code_hash(version.code_bytes, version.code_sha_256)
+            root = self._code.directory_for(version.code_bytes, sha) / "python"
+            paths += [root / "lib" / spec.runtime / "site-packages", root]
+        return paths
 
     def _credentials(self, spec: FunctionSpec) -> RoleCredentials | None:
         """The execution role's session, as Lambda gives a function; with IAM not enforced,
@@ -388,6 +416,24 @@ class LambdaRuntime:
     def worker_count(self) -> int:
         with self._lock:
             return len(self._live)
+
+
+class _MissingLayer(Exception):
+    """A function names a layer version that moto no longer holds."""
+
+
+def _layer_versions(function: Any) -> list[tuple[str, Any]]:
+    """The function's layers as (ARN, moto's LayerVersion or None when it is gone)."""
+    from moto.awslambda.utils import get_backend
+
+    found = []
+    for layer in getattr(function, "layers", None) or []:
+        arn = str(layer["Arn"])
+        # arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION: the layer's own account and region.
+        parts = arn.split(":")
+        backend = get_backend(parts[4], parts[3]) if len(parts) == 8 else None
+        found.append((arn, backend.layers_versions_by_arn(arn) if backend else None))
+    return found
 
 
 def _error_type(result: InvocationResult) -> str | None:

@@ -3,7 +3,8 @@
 Run by the local cloud as ``python -I lambda_worker.py`` with the function's code directory as
 working directory. ``-I`` keeps this repository (and PYTHONPATH) off the import path, so a
 handler can import only what its zip carries plus the installed packages, close to Lambda's.
-This file therefore uses the standard library only.
+This file therefore uses the standard library only. The arguments are the function's layer
+directories, put on the path right after the code, as Lambda puts /opt/python there.
 
 Channels, so that the handler's own output never mixes with the protocol:
 - stdin: one JSON request per line from the local cloud;
@@ -198,7 +199,8 @@ def _invoke(
 def main() -> int:
     global _current_request_id
     task_root = os.getcwd()
-    sys.path.insert(0, task_root)
+    # The code first, then its layers, then the interpreter's own packages.
+    sys.path[0:0] = [task_root, *sys.argv[1:]]
     channels = _Channels()
     _install_root_logging()
 

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from orchestrator.errors import OrchestrateError
+
 SESSION_SECONDS = 3600
 # A session is renewed when it has less than this left: long enough for a 15-minute invocation.
 RENEW_BEFORE_SECONDS = 20 * 60
 
 
-class RoleSessionError(Exception):
+class RoleSessionError(OrchestrateError):
     """The role does not exist, or does not trust the service that would assume it."""
 
 

@@ -2,6 +2,8 @@
 
 Started by ``control.up`` as ``python -m orchestrator.local_cloud.server --host 127.0.0.1
 --port P --work-dir D``; SIGTERM (or Ctrl+C) stops it cleanly, Lambda workers included.
+It refuses to start (exit code 3, reason after ``control.REFUSED_MARKER``) on a moto other than
+the pinned one, or when a patch finds moto changed (``monkeypatch``).
 
 IAM is enforced as on AWS (see ``access_control``): the default keys ``test``/``test`` are an
 administrator's, each Lambda function runs with its execution role's temporary credentials, and
@@ -22,14 +24,11 @@ from types import FrameType
 
 import moto
 
-from orchestrator.local_cloud.container_logs import ContainerLogShipper
-from orchestrator.local_cloud.dynamodb_atomic import SerializedDynamoDB
-from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
-from orchestrator.local_cloud.middleware import LocalCloudMiddleware
-from orchestrator.local_cloud.patches import apply_all
-from orchestrator.local_cloud.sns_record import SnsRecord
+from orchestrator.local_cloud.control import REFUSED_MARKER
+from orchestrator.local_cloud.monkeypatch import MotoDriftError, check_moto_version
 
 VERSION = f"local-cloud/1 moto/{moto.__version__}"
+EXIT_REFUSED = 3
 
 log = logging.getLogger("local_cloud")
 
@@ -46,8 +45,26 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _refuse(error: MotoDriftError) -> int:
+    # control.up reads what follows the marker and shows it as the error.
+    print(f"{REFUSED_MARKER}{error}", flush=True)
+    return EXIT_REFUSED
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    try:
+        check_moto_version()
+    except MotoDriftError as error:
+        return _refuse(error)
+    # Only now: these import moto's internals, which another moto version may not have.
+    from orchestrator.local_cloud.container_logs import ContainerLogShipper
+    from orchestrator.local_cloud.dynamodb_atomic import SerializedDynamoDB
+    from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
+    from orchestrator.local_cloud.middleware import LocalCloudMiddleware
+    from orchestrator.local_cloud.patches import apply_all
+    from orchestrator.local_cloud.sns_record import SnsRecord
+
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -66,7 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     args.work_dir.mkdir(parents=True, exist_ok=True)
     runtime = LambdaRuntime(args.work_dir.resolve(), endpoint_url=public_base_url)
     record = SnsRecord()
-    apply_all(runtime, record, public_base_url)
+    try:
+        apply_all(runtime, record, public_base_url)
+    except MotoDriftError as error:
+        runtime.shutdown()
+        return _refuse(error)
     app = LocalCloudMiddleware(
         SerializedDynamoDB(DomainDispatcherApplication(create_backend_app)),
         runtime,

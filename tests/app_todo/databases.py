@@ -6,24 +6,17 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
+# Shared with bench/, which must not import tests/; the tests import it from here as before.
+from devtools.mysql_databases import fresh_mysql_database as fresh_mysql_database
+from devtools.mysql_databases import mysql_server_url
 from tests.conftest import require_component
-
-DEFAULT_MYSQL_URL = "mysql+pymysql://todo:todo@127.0.0.1:3306/todo_test"
-
-
-def mysql_server_url() -> URL:
-    return make_url(os.environ.get("TODO_TEST_MYSQL_URL", DEFAULT_MYSQL_URL))
 
 
 @cache
@@ -49,22 +42,6 @@ def require_mariadb() -> URL:
         "run .ci/setup_mariadb.sh",
     )
     return url
-
-
-@contextmanager
-def fresh_mysql_database(server: URL, prefix: str | None = None) -> Iterator[URL]:
-    """Create an empty database on ``server`` (same credentials) and drop it afterwards."""
-    base = prefix or server.database or "todo_test"
-    name = f"{base}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-        yield server.set(database=name)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
 
 
 def sqlite_url(path: Path) -> URL:

@@ -1,4 +1,4 @@
-"""Deterministic Lambda zips."""
+"""Deterministic Lambda zips, one per function."""
 
 from __future__ import annotations
 
@@ -8,14 +8,26 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.packaging import FIXED_DATE_TIME, PackagingError, build_lambda_package
+from orchestrator.packaging import (
+    FIXED_DATE_TIME,
+    LambdaPackage,
+    PackagingError,
+    build_function_package,
+    handler_modules,
+)
+
+HANDLER = "from mypkg import sub\n\n\ndef handler(event, context):\n    return {result}\n"
+
+
+def _build(package: Path, out: Path) -> LambdaPackage:
+    return build_function_package(package, "mypkg.handler", out)
 
 
 def _make_package(root: Path) -> Path:
     package = root / "mypkg"
     (package / "sub").mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    (package / "handler.py").write_text("def handler(event, context):\n    return 1\n")
+    (package / "handler.py").write_text(HANDLER.format(result=1))
     (package / "sub" / "__init__.py").write_text("")
     (package / "web").mkdir()
     (package / "web" / "index.html").write_text("<html></html>")
@@ -26,20 +38,18 @@ def _make_package(root: Path) -> Path:
 
 def test_same_sources_give_same_bytes_whatever_the_mtimes(tmp_path: Path) -> None:
     package = _make_package(tmp_path / "src")
-    first = build_lambda_package(package, tmp_path / "a.zip", requirements=None, cache_dir=tmp_path)
+    first = _build(package, tmp_path / "a.zip")
     for path in package.rglob("*.py"):
         os.utime(path, (1_700_000_000, 1_700_000_000))
         path.chmod(0o755)
-    second = build_lambda_package(
-        package, tmp_path / "b.zip", requirements=None, cache_dir=tmp_path
-    )
+    second = _build(package, tmp_path / "b.zip")
     assert first.sha256 == second.sha256
     assert first.path.read_bytes() == second.path.read_bytes()
 
 
 def test_entries_are_sorted_code_only_with_fixed_metadata(tmp_path: Path) -> None:
     package = _make_package(tmp_path / "src")
-    built = build_lambda_package(package, tmp_path / "a.zip", requirements=None, cache_dir=tmp_path)
+    built = _build(package, tmp_path / "a.zip")
     with zipfile.ZipFile(built.path) as archive:
         infos = archive.infolist()
     names = [info.filename for info in infos]
@@ -50,14 +60,12 @@ def test_entries_are_sorted_code_only_with_fixed_metadata(tmp_path: Path) -> Non
 
 def test_a_code_change_changes_the_hash(tmp_path: Path) -> None:
     package = _make_package(tmp_path / "src")
-    before = build_lambda_package(
-        package, tmp_path / "a.zip", requirements=None, cache_dir=tmp_path
-    )
-    (package / "handler.py").write_text("def handler(event, context):\n    return 2\n")
-    after = build_lambda_package(package, tmp_path / "b.zip", requirements=None, cache_dir=tmp_path)
+    before = _build(package, tmp_path / "a.zip")
+    (package / "handler.py").write_text(HANDLER.format(result=2))
+    after = _build(package, tmp_path / "b.zip")
     assert before.sha256 != after.sha256
 
 
 def test_not_a_package_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PackagingError, match="not a Python package"):
-        build_lambda_package(tmp_path, tmp_path / "x.zip", requirements=None, cache_dir=tmp_path)
+        handler_modules(tmp_path)

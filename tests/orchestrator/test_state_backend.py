@@ -1,7 +1,8 @@
 """Team state in S3: real terraform, the S3 backend with use_lockfile, on the real local cloud.
 
 The stack is a provider-free fixture with ``backend "local" {}`` in its own backend.tf, copied to a
-temporary ``terraform/stacks/`` so that the override file is never written into the repository.
+temporary ``terraform/stacks/``. The override file that turns it into ``backend "s3"`` goes into the
+generated root under the work dir, never next to the committed backend.tf.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from devtools.ports import free_port
 from orchestrator import stacks, state_backend
 from orchestrator.cli import EXIT_FAILED, main
 from orchestrator.deploy import StackRun
+from orchestrator.generated_root import OVERRIDE_FILE_NAME
 from orchestrator.stacks import StackSpec
 from orchestrator.state_backend import (
     BUCKET_ENV,
     MIGRATED_SUFFIX,
-    OVERRIDE_FILE_NAME,
     PREFIX_ENV,
     REGION_ENV,
     S3State,
@@ -151,7 +152,9 @@ def test_state_goes_to_its_key_and_another_machine_reads_it(
     listed = s3.list_objects_v2(Bucket=bucket)["Contents"]
     assert [item["Key"] for item in listed] == [KEY]
     assert not run.workspace.state_path.exists()
-    assert (config_dir / OVERRIDE_FILE_NAME).exists()
+    # AND the backend override is in the generated root, not in the committed one
+    assert (run.workspace.config_dir / OVERRIDE_FILE_NAME).exists()
+    assert not (config_dir / OVERRIDE_FILE_NAME).exists()
     # AND the outputs are cached locally, as with a local state
     assert json.loads(run.workspace.outputs_path.read_text()) == {"names": ["a", "b"]}
 
@@ -210,7 +213,10 @@ def test_a_missing_bucket_is_a_clear_error(
     assert "--versioning-configuration Status=Enabled" in message
     assert f"unset {BUCKET_ENV}" in message
     # AND nothing was initialised or laid over the stack
+    run = stack_run(cloud_target, [])
     assert not (config_dir / OVERRIDE_FILE_NAME).exists()
+    assert not (run.workspace.config_dir / OVERRIDE_FILE_NAME).exists()
+    assert state_backend.recorded_backend(run.workspace.dir) is None
 
 
 def test_without_the_variable_the_state_stays_local(cloud_target: Target, config_dir: Path) -> None:
@@ -219,6 +225,7 @@ def test_without_the_variable_the_state_stays_local(cloud_target: Target, config
 
     assert recorded(run).kind == "local"
     assert names_in(json.loads(run.workspace.state_path.read_text())) == ["a"]
+    assert not (run.workspace.config_dir / OVERRIDE_FILE_NAME).exists()
     assert not (config_dir / OVERRIDE_FILE_NAME).exists()
 
 
@@ -285,6 +292,7 @@ def test_switching_back_to_local_is_refused_then_migrated(
     assert not summary.has_changes, summary.render()
     assert names_in(json.loads(back.workspace.state_path.read_text())) == ["a"]
     assert recorded(back).kind == "local"
+    assert not (back.workspace.config_dir / OVERRIDE_FILE_NAME).exists()
     assert not (config_dir / OVERRIDE_FILE_NAME).exists()
 
     # AND the destroy that follows runs on the local state

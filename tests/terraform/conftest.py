@@ -8,6 +8,7 @@ import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,13 +66,28 @@ def todo_stack(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> 
     return initialised_stack(TODO_STACK, tmp_path_factory.mktemp("tf-todo"), moto_endpoint)
 
 
+INVENTORY_FUNCTIONS = (
+    "load_inventory",
+    "load_inventory_range",
+    "load_range_failed",
+    "notify_low_stock",
+    "get_inventory_api",
+)
+
+
 @pytest.fixture(scope="module")
-def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A stand-in for the orchestrator's package: the plan only hashes it."""
-    path = tmp_path_factory.mktemp("package") / "inventory-lambda.zip"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("app_inventory/__init__.py", "")
-    return path
+def package_vars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Stand-ins for the orchestrator's packages (the plan only hashes them): a zip per
+    function, each with different bytes, and the layer's zip."""
+    folder = tmp_path_factory.mktemp("packages")
+    packages = {}
+    for key in (*INVENTORY_FUNCTIONS, "layer"):
+        path = folder / f"{key}.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(f"app_inventory/{key}.py", f"# {key}\n")
+        packages[key] = str(path)
+    layer = packages.pop("layer")
+    return {"lambda_packages": packages, "lambda_layer_path": layer}
 
 
 @pytest.fixture(scope="module")

@@ -47,10 +47,10 @@ OUTPUTS = {
 TAGS = {"Suite": "terraform-plan"}
 
 
-def created_roles_vars(lambda_zip: Path, web_dir: Path) -> dict[str, Any]:
+def created_roles_vars(package_vars: dict[str, Any], web_dir: Path) -> dict[str, Any]:
     return {
         "environment": "plantest",
-        "lambda_package_path": str(lambda_zip),
+        **package_vars,
         "website_source_dir": str(web_dir),
         "low_stock_threshold": 7,
         "alert_email": "ops@example.com",
@@ -72,19 +72,19 @@ def account_id(moto_endpoint: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def plan(inventory_stack: Stack, lambda_zip: Path, web_dir: Path) -> Plan:
+def plan(inventory_stack: Stack, package_vars: dict[str, Any], web_dir: Path) -> Plan:
     """Created-roles mode, with an alert email, threshold 7 and 30 days of logs."""
-    return inventory_stack.plan("created-roles", created_roles_vars(lambda_zip, web_dir))
+    return inventory_stack.plan("created-roles", created_roles_vars(package_vars, web_dir))
 
 
 @pytest.fixture(scope="module")
-def lab_plan(inventory_stack: Stack, lambda_zip: Path) -> Plan:
+def lab_plan(inventory_stack: Stack, package_vars: dict[str, Any]) -> Plan:
     """LabRole mode, with the stack's default website directory and the defaults otherwise."""
     return inventory_stack.plan(
         "lab-role",
         {
             "environment": "labtest",
-            "lambda_package_path": str(lambda_zip),
+            **package_vars,
             "lab_role_arn": LAB_ROLE,
             "point_in_time_recovery": True,
         },
@@ -142,16 +142,54 @@ def test_point_in_time_recovery_follows_its_variable(lab_plan: Plan) -> None:
 
 
 # ------------------------------------------------------------------------- functions
-def test_three_functions_share_one_package_on_python_3_12(plan: Plan, lambda_zip: Path) -> None:
-    functions = {key: plan.one("aws_lambda_function", "this", key) for key in FUNCTIONS}
-    package_hash = base64.b64encode(hashlib.sha256(lambda_zip.read_bytes()).digest()).decode()
+def _zip_hash(path: str) -> str:
+    return base64.b64encode(hashlib.sha256(Path(path).read_bytes()).digest()).decode()
 
+
+def test_each_function_runs_its_own_zip_with_the_shared_layer_on_python_3_12(
+    plan: Plan, package_vars: dict[str, Any]
+) -> None:
+    functions = {key: plan.one("aws_lambda_function", "this", key) for key in FUNCTIONS}
+    layer = plan.one("aws_lambda_layer_version", "this")
+
+    # The layer: the dependencies' zip, for the functions' runtime
+    assert layer["layer_name"] == "inventory-plantest-dependencies"
+    assert layer["filename"] == package_vars["lambda_layer_path"]
+    assert layer["source_code_hash"] == _zip_hash(package_vars["lambda_layer_path"])
+    assert layer["compatible_runtimes"] == ["python3.12"]
+    # Each function: its own zip (so a change to one updates one), and the layer
     for key, function in functions.items():
+        package = package_vars["lambda_packages"][key]
         assert function["function_name"] == f"inventory-plantest-{key.replace('_', '-')}"
         assert function["handler"] == FUNCTIONS[key]
         assert function["runtime"] == "python3.12"
-        assert function["filename"] == str(lambda_zip)
-        assert function["source_code_hash"] == package_hash
+        assert function["filename"] == package
+        assert function["source_code_hash"] == _zip_hash(package)
+    assert len({f["source_code_hash"] for f in functions.values()}) == len(FUNCTIONS)
+    # The layer's ARN is known after apply: the configuration says where it comes from.
+    resources = plan.data["configuration"]["root_module"]["module_calls"]["inventory"]["module"]
+    [function_config] = [
+        r for r in resources["resources"] if r["address"] == "aws_lambda_function.this"
+    ]
+    assert (
+        "aws_lambda_layer_version.this.arn"
+        in function_config["expressions"]["layers"]["references"]
+    )
+
+
+def test_a_function_without_a_zip_is_refused_with_its_name(
+    inventory_stack: Stack, package_vars: dict[str, Any], web_dir: Path
+) -> None:
+    packages = dict(package_vars["lambda_packages"])
+    del packages["notify_low_stock"]
+    variables = created_roles_vars(package_vars, web_dir) | {"lambda_packages": packages}
+
+    with pytest.raises(TerraformFailed) as failure:
+        inventory_stack.plan("missing-zip", variables)
+
+    assert "lambda_packages has no zip for the function notify_low_stock" in diagnostics_text(
+        failure.value.output
+    )
 
 
 def test_planner_has_room_for_big_files_and_workers_a_short_timeout(plan: Plan) -> None:
@@ -447,9 +485,9 @@ INVALID_INPUTS = {
 
 
 @pytest.fixture(scope="module")
-def refused_output(inventory_stack: Stack, lambda_zip: Path, web_dir: Path) -> str:
+def refused_output(inventory_stack: Stack, package_vars: dict[str, Any], web_dir: Path) -> str:
     """One plan with every invalid input: terraform reports each failed validation."""
-    variables = created_roles_vars(lambda_zip, web_dir) | {
+    variables = created_roles_vars(package_vars, web_dir) | {
         name: value for name, (value, _) in INVALID_INPUTS.items()
     }
     with pytest.raises(TerraformFailed) as failure:
@@ -467,9 +505,9 @@ def test_invalid_inputs_are_refused_with_a_clear_message(
 
 
 def test_a_fractional_threshold_is_refused(
-    inventory_stack: Stack, lambda_zip: Path, web_dir: Path
+    inventory_stack: Stack, package_vars: dict[str, Any], web_dir: Path
 ) -> None:
-    variables = created_roles_vars(lambda_zip, web_dir) | {"low_stock_threshold": 2.5}
+    variables = created_roles_vars(package_vars, web_dir) | {"low_stock_threshold": 2.5}
 
     with pytest.raises(TerraformFailed) as failure:
         inventory_stack.plan("fractional-threshold", variables)
@@ -479,10 +517,10 @@ def test_a_fractional_threshold_is_refused(
 
 # ------------------------------------------------- config.js (needs the API's endpoint)
 def test_config_js_carries_the_api_endpoint_and_threshold(
-    inventory_stack: Stack, lambda_zip: Path, web_dir: Path
+    inventory_stack: Stack, package_vars: dict[str, Any], web_dir: Path
 ) -> None:
     """The endpoint exists only after apply: apply just config.js and what it needs, on moto."""
-    variables = created_roles_vars(lambda_zip, web_dir)
+    variables = created_roles_vars(package_vars, web_dir)
     try:
         inventory_stack.apply("config-js", variables, f"{M}.aws_s3_object.config")
         resources = {r["address"]: r["values"] for r in state_resources(inventory_stack.state())}

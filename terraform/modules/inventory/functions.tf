@@ -1,3 +1,8 @@
+locals {
+  # The Python the functions run and the layer's wheels are built for (orchestrator/packaging.py).
+  lambda_runtime = "python3.12"
+}
+
 ################################################################################
 # Log groups: created before the functions so retention applies from the first line
 ################################################################################
@@ -14,7 +19,25 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 ################################################################################
-# Functions: one package, five handlers
+# Layer: the third-party packages every function shares
+################################################################################
+
+resource "aws_lambda_layer_version" "this" {
+  layer_name               = "${local.prefix}-dependencies"
+  description              = "Third-party packages of the inventory functions (Powertools for AWS Lambda)."
+  filename                 = var.lambda_layer_path
+  source_code_hash         = filebase64sha256(var.lambda_layer_path)
+  compatible_runtimes      = [local.lambda_runtime]
+  compatible_architectures = ["x86_64"]
+
+  # The functions move to the new version before the old one goes.
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+################################################################################
+# Functions: a zip each, so a change to one handler updates one function
 ################################################################################
 
 resource "aws_lambda_function" "this" {
@@ -30,17 +53,25 @@ resource "aws_lambda_function" "this" {
   description      = each.value.description
   role             = local.create_roles ? aws_iam_role.this[each.key].arn : var.lab_role_arn
   handler          = each.value.handler
-  runtime          = "python3.12"
+  runtime          = local.lambda_runtime
   memory_size      = each.value.memory_size
   timeout          = each.value.timeout
-  filename         = var.lambda_package_path
-  source_code_hash = filebase64sha256(var.lambda_package_path)
+  filename         = var.lambda_packages[each.key]
+  source_code_hash = filebase64sha256(var.lambda_packages[each.key])
+  layers           = [aws_lambda_layer_version.this.arn]
 
   environment {
     variables = local.function_environment[each.key]
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = contains(keys(var.lambda_packages), each.key)
+      error_message = "lambda_packages has no zip for the function ${each.key}: give one for each of ${join(", ", keys(local.functions))}."
+    }
+  }
 
   depends_on = [
     aws_cloudwatch_log_group.this,

@@ -30,14 +30,25 @@ variable "tags" {
   nullable    = false
 }
 
-variable "lambda_package_path" {
-  description = "Path to the zip that holds the app_inventory package and its vendored dependencies; all three functions run from it."
+variable "lambda_packages" {
+  description = "Zip of each function, keyed by function (load_inventory, load_inventory_range, load_range_failed, notify_low_stock, get_inventory_api): its handler module and the app_inventory modules that module imports, without third-party packages (those are the layer's)."
+  type        = map(string)
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for path in values(var.lambda_packages) : endswith(path, ".zip") && fileexists(path)])
+    error_message = "Every lambda_packages value must name an existing .zip file (build them with the orchestrator first)."
+  }
+}
+
+variable "lambda_layer_path" {
+  description = "Zip of the Lambda layer every function uses: the third-party packages (Powertools for AWS Lambda) under python/."
   type        = string
   nullable    = false
 
   validation {
-    condition     = endswith(var.lambda_package_path, ".zip") && fileexists(var.lambda_package_path)
-    error_message = "lambda_package_path must name an existing .zip file (build it with the orchestrator first)."
+    condition     = endswith(var.lambda_layer_path, ".zip") && fileexists(var.lambda_layer_path)
+    error_message = "lambda_layer_path must name an existing .zip file (build it with the orchestrator first)."
   }
 }
 

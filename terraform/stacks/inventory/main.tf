@@ -2,8 +2,11 @@ provider "aws" {
   region = var.region
 
   default_tags {
+    # `orchestrate.py sweep inventory` finds what a lost state or a killed deploy left by
+    # these three tags: keep them on every resource.
     tags = {
-      Project     = "inventory"
+      Project     = "cloud-reference-stacks"
+      Stack       = "inventory"
       Environment = var.environment
       ManagedBy   = "terraform"
     }
@@ -18,7 +21,8 @@ module "inventory" {
   source = "../../modules/inventory"
 
   environment            = var.environment
-  lambda_package_path    = var.lambda_package_path
+  lambda_packages        = var.lambda_packages
+  lambda_layer_path      = var.lambda_layer_path
   website_source_dir     = local.website_source_dir
   low_stock_threshold    = var.low_stock_threshold
   alert_email            = var.alert_email

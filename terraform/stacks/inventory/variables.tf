@@ -12,8 +12,14 @@ variable "environment" {
   nullable    = false
 }
 
-variable "lambda_package_path" {
-  description = "Absolute path to the functions' zip built by the orchestrator."
+variable "lambda_packages" {
+  description = "Absolute path of each function's zip, keyed by function (load_inventory, load_inventory_range, load_range_failed, notify_low_stock, get_inventory_api), built by the orchestrator."
+  type        = map(string)
+  nullable    = false
+}
+
+variable "lambda_layer_path" {
+  description = "Absolute path to the functions' shared dependencies layer zip, built by the orchestrator."
   type        = string
   nullable    = false
 }

@@ -2,8 +2,11 @@ provider "aws" {
   region = var.region
 
   default_tags {
+    # `orchestrate.py sweep todo` finds what a lost state or a killed deploy left by
+    # these three tags: keep them on every resource.
     tags = {
-      Project     = "todo"
+      Project     = "cloud-reference-stacks"
+      Stack       = "todo"
       Environment = var.environment
       ManagedBy   = "terraform"
     }
