@@ -68,6 +68,7 @@ fmt: venv
 bench: venv
 	$(PY) -m bench.ingest
 	$(PY) -m bench.todo
+	$(PY) -m bench.lambda_redeploy
 
 deploy-inventory: venv
 	$(ORCH) deploy inventory --target $(TARGET) --env $(ENV)

@@ -11,6 +11,8 @@ queue's whole visibility timeout (six times the function's timeout).
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -72,7 +74,7 @@ def _back_off(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:  # type: ignore[type-arg]
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -93,7 +93,7 @@ def _planner_failure(reports: Any, body: str) -> str:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:  # type: ignore[type-arg]
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -98,7 +98,7 @@ def apply_store_changes(
 
 
 def _last_seq(table: Table, store: str, error: ClientError) -> str:
-    old_item = error.response.get("Item")  # type: ignore[typeddict-item]
+    old_item = error.response.get("Item")
     if isinstance(old_item, dict) and "S" in old_item.get("last_seq", {}):
         return str(old_item["last_seq"]["S"])
     # Older endpoints do not return the item: read it.

@@ -444,7 +444,11 @@ def deploy(log: Path, variables: dict[str, int]) -> tuple[Any, dict[str, Any]]:
     from orchestrator.deploy import StackRun
     from orchestrator.targets import resolve_target
 
-    argv = ["deploy", "inventory", "--target", "local", "--env", ENVIRONMENT]
+    where = ["--target", "local", "--env", ENVIRONMENT]
+    # Exactly these values: the --var values of the previous deploy are saved, so unset them.
+    if _quiet(log, lambda: main(["config", "inventory", *where, "--unset-all"])) != 0:
+        raise SystemExit(f"could not unset the saved settings (see {log})")
+    argv = ["deploy", "inventory", *where]
     for name, value in variables.items():
         argv += ["--var", f"{name}={value}"]
     shown = " ".join(f"{k}={v}" for k, v in variables.items()) or "module defaults"

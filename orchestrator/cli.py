@@ -11,24 +11,32 @@ import shutil
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from orchestrator import (
     cloud_logs,
     dead_letters,
+    expired_credentials,
     inventory_ops,
+    state_backend,
+    state_lock,
     sweep,
     todo_load,
     todo_ops,
     todo_stack,
 )
+from orchestrator import status as stack_status
 from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
 from orchestrator.doctor import Check, failed, run_checks
 from orchestrator.dotenv_file import load_dotenv_file
 from orchestrator.errors import OrchestrateError, UsageError
 from orchestrator.local_tasks import stop_local_task
+from orchestrator.saved_settings import SavedSettings, not_saved, shown
 from orchestrator.stacks import StackError, parse_user_vars
 from orchestrator.state_backend import might_hold_state
 from orchestrator.targets import (
@@ -73,7 +81,13 @@ def _stack_names(choice: str) -> list[str]:
 def _run(args: argparse.Namespace, stack: str, target: Target) -> StackRun:
     migrate = bool(getattr(args, "migrate_state", False))
     return StackRun(
-        get_stack(stack), target, args.env, say, migrate_state=migrate, use_docker=_docker(args)
+        get_stack(stack),
+        target,
+        args.env,
+        say,
+        migrate_state=migrate,
+        use_docker=_docker(args),
+        verbose=bool(getattr(args, "verbose", False)),
     )
 
 
@@ -105,6 +119,14 @@ def _vars(args: argparse.Namespace, stacks: Sequence[str] = ()) -> dict[str, Any
     except StackError as error:
         raise UsageError(str(error)) from error
     return user_vars
+
+
+def _check_saved(args: argparse.Namespace, stacks: Sequence[str]) -> None:
+    """Saved settings that a stack no longer declares: refused before the cloud is reached."""
+    named = named_target(args.target)
+    for stack in stacks:
+        run = _run(args, stack, named)
+        run.settings.usable(run.spec.config_dir)
 
 
 def _positive(convert: Callable[[str], float], what: str) -> Callable[[str], float]:
@@ -165,18 +187,21 @@ def cmd_deploy(args: argparse.Namespace) -> int:
             "(make a new plan with them: 'python orchestrate.py plan STACK --var K=V --out FILE')"
         )
     user_vars = _vars(args, stacks)
+    if not args.plan:
+        _check_saved(args, stacks)
     _docker(args)  # a wrong TODO_LOCAL_RUNNER is bad usage, before the cloud starts
     _require_terraform()
     if args.plan:
         # Before the cloud is reached: a plan made for elsewhere is refused at once.
         _run(args, args.stack, named_target(args.target)).check_saved_plan(Path(args.plan))
     target = _target(args)
+    checked: dict[str, Any] = dict(user_vars)
     if not args.plan:
-        # Every stack's values before the first one deploys (deploy all).
+        # Every stack's values (saved ones included) before the first one deploys (deploy all).
         for stack in stacks:
-            _run(args, stack, target).check_variables(user_vars)
+            checked = {**_run(args, stack, target).check_variables(user_vars), **checked}
     if target.name == "aws":
-        _preflight(target, stacks, user_vars, saved_plan=bool(args.plan))
+        _preflight(target, stacks, checked, saved_plan=bool(args.plan))
     for stack in stacks:
         plan = Path(args.plan) if args.plan else None
         outputs = _run(args, stack, target).deploy(user_vars, plan_file=plan)
@@ -200,6 +225,10 @@ def _preflight(
     )
     _print_checks(checks)
     if failed(checks):
+        for check in failed(checks):
+            expired = expired_credentials.from_text(check.detail)
+            if check.name == "aws credentials" and expired is not None:
+                raise expired
         raise TargetError("a preflight check failed (see 'fail' above): fix it, then deploy again")
 
 
@@ -224,6 +253,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     user_vars = _vars(args, [args.stack])
+    _check_saved(args, [args.stack])
     _docker(args)
     _require_terraform()
     target = _target(args)
@@ -243,6 +273,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_cost(args: argparse.Namespace) -> int:
     user_vars = _vars(args, [args.stack])
+    _check_saved(args, [args.stack])
     _require_terraform()
     target = _target(args)
     plan = Path(args.plan) if args.plan else None
@@ -270,11 +301,80 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_outputs(args: argparse.Namespace) -> int:
-    outputs = _run(args, args.stack, named_target(args.target)).outputs()
+def cmd_config(args: argparse.Namespace) -> int:
+    """Show, set or unset the --var values saved for a stack, target and environment."""
+    run = StackRun(get_stack(args.stack), named_target(args.target), args.env, say)
+    settings = run.settings
+    try:
+        to_set = parse_user_vars(args.set)
+        check_names({args.stack: run.spec.config_dir}, to_set)
+    except StackError as error:
+        raise UsageError(str(error).replace("--var", "--set")) from error
+    if args.unset_all and args.unset:
+        raise UsageError("give --unset NAME or --unset-all, not both")
+    both = sorted(set(to_set) & set(args.unset))
+    if both:
+        raise UsageError(f"{', '.join(both)}: given to both --set and --unset")
+    made = sorted(set(to_set) & set(not_saved(run.spec)))
+    if made:
+        raise UsageError(f"{', '.join(made)}: set by the orchestrator on every run, not a setting")
+    # Progress to stderr with --json, so that stdout is the JSON alone.
+    report: Callable[[str], None] = (
+        (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else say
+    )
+    names = list(settings.load()) if args.unset_all else args.unset
+    for line in settings.unset(names) if names else []:
+        report(line)
+    if to_set:
+        _require_terraform()
+        # Checked as a deploy checks --var (with the other saved values), before it is saved.
+        run.check_variables(to_set)
+        for line in settings.save(to_set):
+            report(line)
+    saved = settings.load()
     if args.json:
+        print(json.dumps(_settings_json(settings, saved), indent=2, sort_keys=True))
+    elif not saved:
+        say(
+            f"No saved settings for {settings.label}: deploys use the stack's defaults. A deploy "
+            "or plan with --var K=V saves K (or: config STACK --set K=V)."
+        )
+    else:
+        say(f"Saved settings for {settings.label} ({settings.path}):")
+        for name in sorted(saved):
+            say(f"  {name}={shown(saved[name])}")
+        say(
+            "Every deploy, plan, destroy and cost of this stack, target and environment uses "
+            f"them; --var K=V replaces one; remove one with '{settings.command('--unset NAME')}'"
+        )
+    return EXIT_OK
+
+
+def _settings_json(settings: SavedSettings, saved: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "stack": settings.stack,
+        "target": settings.target,
+        "environment": settings.environment,
+        "path": str(settings.path),
+        "variables": saved,
+    }
+
+
+def cmd_outputs(args: argparse.Namespace) -> int:
+    run = _run(args, args.stack, named_target(args.target))
+    outputs = run.outputs()
+    # Which deploy these come from (auto picks a target); on stderr with --json, so that
+    # stdout stays the JSON alone.
+    auto = " (--target auto)" if args.target == "auto" else ""
+    source = (
+        f"Outputs of {args.stack} on target {run.target.name}{auto}, env {args.env} "
+        f"({run.workspace.outputs_path}):"
+    )
+    if args.json:
+        print(source, file=sys.stderr, flush=True)
         print(json.dumps(outputs, indent=2, sort_keys=True))
     else:
+        say(source)
         for key in sorted(outputs):
             say(f"{key} = {json.dumps(outputs[key])}")
     return EXIT_OK
@@ -532,7 +632,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 f"nothing deleted: the state of {args.stack} is locked ({lock}). A deploy that "
                 "is running has resources it has not yet written to the state, and they look "
                 "stranded. If no deploy runs (a killed one left the lock), release the lock "
-                "with terraform force-unlock, then sweep again"
+                f"with 'python orchestrate.py unlock {args.stack}"
+                f"{(' ' + _command_args(args)).rstrip()}', then sweep again"
             )
         if confirm_here:
             answer = input(f"Delete these {len(found.stranded)} resources for good? [y/N] ")
@@ -561,6 +662,65 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.delete:
         return EXIT_FAILED if found.failures else EXIT_OK
     return EXIT_FAILED if found.stranded else EXIT_OK
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    """Release the state lock a killed deploy left: shown, confirmed, then force-unlocked."""
+    _require_terraform()
+    named = _run(args, args.stack, named_target(args.target))
+    location = state_backend.choose(named.workspace, named.target)
+    s3_state = isinstance(location, state_backend.S3State)
+    # The state on the local cloud's S3 needs its endpoint; a local file needs no cloud.
+    run = _run(args, args.stack, _target(args, start_local=False)) if s3_state else named
+    where = f"{args.stack} (target {run.target.name}, env {args.env})"
+    held = state_lock.held_lock(run)
+    if held is None:
+        say(f"The state of {where} is not locked: nothing to release.")
+        return EXIT_OK
+    lock_place, lock = held
+    say(f"The state of {where} is locked: {lock_place}")
+    if lock is not None:
+        say(f"  {lock.describe()}")
+    if not s3_state:
+        state_lock.release_local(Path(lock_place))
+        say("No terraform run holds it any more (a local lock ends with its process): removed.")
+        return EXIT_OK
+    if lock is None or not lock.id:
+        raise StackError(
+            f"{lock_place} is not a lock terraform wrote (no ID in it): once no deploy runs, "
+            "delete that object by hand"
+        )
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("releasing a lock another run may still hold: add --yes to confirm")
+        answer = input("Release it? Only if no deploy is running there. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            say("Lock kept.")
+            return EXIT_FAILED
+    state_lock.force_unlock(run, lock, say)
+    extra = f" {_command_args(args)}".rstrip()
+    say(f"Lock {lock.id} released.")
+    say(
+        f"Next: 'python orchestrate.py sweep {args.stack}{extra}' lists the resources the "
+        "killed deploy created that its state does not hold (add --delete --yes to remove "
+        f"them); then deploy again: 'python orchestrate.py deploy {args.stack}{extra}'."
+    )
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Every stack deployed from this workspace, with its URLs; read from files only."""
+    from orchestrator.local_cloud import control
+
+    cloud = control.status(local_cloud_dir())
+    endpoint = cloud.endpoint_url if cloud else None
+    found = stack_status.deployed(work_root(), local_cloud_running=cloud is not None)
+    if args.json:
+        print(json.dumps(stack_status.to_json(found, local_cloud=endpoint), indent=2), flush=True)
+    else:
+        for line in stack_status.render(found, local_cloud=endpoint):
+            say(line)
+    return EXIT_OK
 
 
 def cmd_local(args: argparse.Namespace) -> int:
@@ -600,6 +760,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _run(args, stack, target).check_variables(user_vars)
     outputs = _run(args, "inventory", target).deploy(user_vars)
     say(f"\nLoading the sample data {SAMPLE_CSV.name}...")
+    # The topic keeps earlier demos' alerts: list only those this upload caused.
+    uploaded_at = datetime.now(UTC)
     report = inventory_ops.load_csv(target, outputs, SAMPLE_CSV)
     say(inventory_ops.format_report(report))
     todo = _run(args, "todo", target).deploy(user_vars)
@@ -607,16 +769,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_highlights("inventory", outputs)
     cloud = control.status(local_cloud_dir())
     messages = cloud.sns_messages() if cloud else []
-    alerts = [m for m in messages if m.get("topic_arn") == outputs.get("topic_arn")]
-    say(f"  Low-stock alerts published to the topic ({len(alerts)}):")
+    alerts = inventory_ops.alerts_since(messages, outputs.get("topic_arn"), uploaded_at)
+    say(f"  Low-stock alerts this load published to the topic ({len(alerts)}):")
     for alert in alerts:
         say(f"    - {alert.get('subject') or ''}: {alert.get('message')}")
+    if not alerts:
+        say("    (none: an item alerts once, when it runs low; the sample was loaded before)")
     _print_highlights("todo", todo)
-    say(
-        "\nOpen the website and the Swagger URL in a browser. Tear down with 'make destroy' "
-        "(python orchestrate.py destroy all); stop the local cloud with 'make local-down'."
-    )
+    say(f"\n{demo_closing(args.env)}")
     return EXIT_OK
+
+
+def demo_closing(environment: str) -> str:
+    """The demo's last words, with commands that tear down this environment on the local cloud
+    (make's TARGET=auto would pick AWS when credentials resolve)."""
+    make_env = "" if environment == "dev" else f" ENV={environment}"
+    orchestrate_env = "" if environment == "dev" else f" --env {environment}"
+    return (
+        "Open the website and the Swagger URL in a browser. Tear down with "
+        f"'make destroy TARGET=local{make_env}' (python orchestrate.py destroy all --target "
+        f"local{orchestrate_env}); stop the local cloud with 'make local-down'."
+    )
 
 
 # ------------------------------------------------------------------------------ parser
@@ -657,9 +830,17 @@ def build_parser() -> argparse.ArgumentParser:
         "containers (no image is built, no MySQL); without it a deploy stops when no Docker "
         f"engine answers. Same as {todo_stack.LOCAL_RUNNER_ENV}=uvicorn"
     )
+    verbose_help = (
+        "print every terraform event as it comes, instead of a progress line and a summary "
+        "(the full log is written under the work dir's logs/ either way)"
+    )
+    var_help = (
+        "a stack variable, e.g. low_stock_threshold=3 (repeat for more); saved for this stack, "
+        "target and environment and reused by later runs (see 'config')"
+    )
     deploy = add("deploy", cmd_deploy, "plan and apply a stack (or all)")
     deploy.add_argument("stack", choices=stack_all)
-    deploy.add_argument("--var", action="append", default=[], metavar="K=V")
+    deploy.add_argument("--var", action="append", default=[], metavar="K=V", help=var_help)
     deploy.add_argument(
         "--plan",
         metavar="FILE",
@@ -668,6 +849,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--no-docker", action="store_true", help=no_docker_help)
     deploy.add_argument("--migrate-state", action="store_true", help=migrate_help)
+    deploy.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
 
     checkup = add("doctor", cmd_doctor, "check this machine (and the AWS account) before a deploy")
     checkup.description = (
@@ -681,14 +863,21 @@ def build_parser() -> argparse.ArgumentParser:
     checkup.add_argument(
         "stack", nargs="?", default="all", choices=stack_all, help="the stack (default: all)"
     )
-    checkup.add_argument("--var", action="append", default=[], metavar="K=V")
+    checkup.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a stack variable the checks take into account (repeat for more)",
+    )
 
     plan = add("plan", cmd_plan, "save a plan for review and print a summary")
     plan.add_argument("stack", choices=list(STACKS))
-    plan.add_argument("--var", action="append", default=[], metavar="K=V")
+    plan.add_argument("--var", action="append", default=[], metavar="K=V", help=var_help)
     plan.add_argument("--out", metavar="FILE", help="where to save the plan")
     plan.add_argument("--no-docker", action="store_true", help=no_docker_help)
     plan.add_argument("--migrate-state", action="store_true", help=migrate_help)
+    plan.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
 
     cost = add("cost", cmd_cost, "estimate a stack's monthly idle cost on AWS")
     cost.description = (
@@ -698,16 +887,57 @@ def build_parser() -> argparse.ArgumentParser:
         "Usage (requests, storage growth, data transfer) comes on top."
     )
     cost.add_argument("stack", choices=list(STACKS))
-    cost.add_argument("--var", action="append", default=[], metavar="K=V")
+    cost.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a stack variable to estimate with (repeat for more): makes a fresh plan",
+    )
     cost.add_argument("--plan", metavar="FILE", help="estimate this saved plan")
 
     destroy = add("destroy", cmd_destroy, "destroy a stack (default: all); safe to run twice")
     destroy.add_argument("stack", nargs="?", default="all", choices=stack_all)
     destroy.add_argument("--migrate-state", action="store_true", help=migrate_help)
+    destroy.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
+
+    config = add("config", cmd_config, "show, set or unset the --var values saved per environment")
+    config.description = (
+        "Every --var K=V of a deploy or plan is saved for that stack, target and environment "
+        "(under the work dir, as SAM's samconfig.toml keeps a deploy's parameters) and reused "
+        "by every later deploy, plan, destroy and cost there; a later --var replaces it. With "
+        "no option, show the saved values. Exit code 2 for a name that is not saved or not a "
+        "variable of the stack."
+    )
+    config.add_argument("stack", choices=list(STACKS), help="the stack whose settings to use")
+    config.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="save this value (checked as --var is, against the stack's variables); repeatable",
+    )
+    config.add_argument(
+        "--unset",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="remove this saved value: later deploys use the stack's default; repeatable",
+    )
+    config.add_argument(
+        "--unset-all", action="store_true", help="remove every saved value of this environment"
+    )
+    config.add_argument(
+        "--json", action="store_true", help="print the saved values as JSON on stdout"
+    )
 
     outputs = add("outputs", cmd_outputs, "print a deployed stack's outputs")
     outputs.add_argument("stack", choices=list(STACKS))
-    outputs.add_argument("--json", action="store_true")
+    outputs.add_argument(
+        "--json",
+        action="store_true",
+        help="print the outputs as JSON on stdout (which target and env on stderr)",
+    )
 
     load = add("load", cmd_load, "upload a CSV to the inventory and print the load report")
     load.description = (
@@ -759,8 +989,10 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("--yes", action="store_true", help="purge: confirm deleting every message")
 
     logs = add("logs", cmd_logs, "print logs: load_inventory, notify_low_stock, todo, todo-db...")
-    logs.add_argument("name")
-    logs.add_argument("--follow", action="store_true")
+    logs.add_argument(
+        "name", help="a function (load_inventory, notify_low_stock...), todo, todo-db or a group"
+    )
+    logs.add_argument("--follow", action="store_true", help="keep printing new events until Ctrl+C")
     logs.add_argument("--since", type=float, default=60.0, help="minutes back (default 60)")
 
     smoke = add("smoke", cmd_smoke, "check that a deployed stack answers")
@@ -804,13 +1036,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     swept.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
+    unlock = add("unlock", cmd_unlock, "release the state lock a killed deploy left behind")
+    unlock.description = (
+        "Show who holds the lock on a stack's state and since when, then release it "
+        "(terraform force-unlock in the stack's root), after confirmation on a terminal or "
+        "with --yes. Only for a lock no running deploy holds: a killed deploy's. Then run "
+        "'sweep STACK' for the resources it created that its state does not hold. Exit code 0 "
+        "when the state is unlocked, 1 when the lock was kept or could not be released, 2 for "
+        "bad usage."
+    )
+    unlock.add_argument("stack", choices=list(STACKS), help="the stack whose state is locked")
+    unlock.add_argument(
+        "--yes", action="store_true", help="release without asking (asked on a terminal otherwise)"
+    )
+
+    state = commands.add_parser(
+        "status", help="every stack deployed from this workspace, with its URLs"
+    )
+    state.description = (
+        "List every stack deployed from this workspace on each target and environment, with "
+        "its URLs (website, API, load balancer), its state's place and when it was last "
+        "applied; and whether the local cloud runs (local environments are gone when it does "
+        "not). Reads the orchestrator's files only: no cloud is asked."
+    )
+    state.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    state.set_defaults(func=cmd_status)
+
     demo = add("demo", cmd_demo, "both stacks on the local cloud, with the sample data")
-    demo.add_argument("--var", action="append", default=[], metavar="K=V")
+    demo.add_argument("--var", action="append", default=[], metavar="K=V", help=var_help)
     demo.add_argument("--no-docker", action="store_true", help=no_docker_help)
+    demo.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
+
+    from orchestrator.local_cloud import control  # standard library only: no moto import
 
     local = commands.add_parser("local", help="start, stop or inspect the local cloud")
     local.add_argument("action", choices=["up", "down", "status"])
-    local.add_argument("--port", type=int, default=None)
+    local.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"up: the port to listen on (default: {control.PORT_ENV} or {control.DEFAULT_PORT})",
+    )
     local.set_defaults(func=cmd_local)
     return parser
 
@@ -820,6 +1086,17 @@ def _read_dotenv() -> None:
     path, applied = load_dotenv_file()
     if applied:
         print(f"settings from {path}: {', '.join(applied)}", file=sys.stderr)
+
+
+def _explained(raised: Exception) -> OrchestrateError | None:
+    """What to print: refused AWS keys and a held state lock have their own message, wherever
+    they surfaced; a botocore error that is neither is a bug (None: keep its traceback)."""
+    expired = expired_credentials.recognize(raised)
+    if expired is not None:
+        return expired
+    if isinstance(raised, TerraformError):
+        return state_lock.recognize(raised) or raised
+    return raised if isinstance(raised, OrchestrateError) else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -836,15 +1113,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _read_dotenv()  # an unreadable .env is an OSError with a message, like the rest
         return int(args.func(args))
-    except OrchestrateError as error:
+    except (OrchestrateError, ClientError) as raised:
         # Every expected failure: its message and what to do, no traceback (-d shows it).
+        explained = _explained(raised)
+        if explained is None:
+            raise
         if args.debug:
             traceback.print_exc()
-        print(f"error: {error}", file=sys.stderr)
-        hint = error.hint
+        print(f"error: {explained}", file=sys.stderr)
+        hint = explained.hint
         if (
-            isinstance(error, TerraformError)
-            and "registry.terraform.io" in error.diagnostics
+            isinstance(explained, TerraformError)
+            and "registry.terraform.io" in explained.diagnostics
             and not os.environ.get(MIRROR_ENV)
         ):
             hint = (
@@ -853,7 +1133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if hint:
             print(f"hint: {hint}", file=sys.stderr)
-        return error.exit_code
+        return explained.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_FAILED

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from orchestrator import state_backend, var_check
+from orchestrator.apply_progress import brief_plan
 from orchestrator.cost import CostEstimate, estimate
 from orchestrator.generated_root import GeneratedRoot, hand_run_plan_lines
+from orchestrator.run_reporter import TerraformReporter
+from orchestrator.saved_settings import SavedSettings, listed, not_saved
 from orchestrator.stacks import Say, StackError, StackSpec, forced_lab_role
 from orchestrator.targets import Target
 from orchestrator.terraform import (
@@ -48,6 +51,9 @@ class StackRun:
     migrate_state: bool = False
     # Local target: False runs the TODO app under uvicorn, asked for with --no-docker.
     use_docker: bool = True
+    # Every terraform event printed (as before the progress line); the log file gets them anyway.
+    verbose: bool = False
+    _reporter: TerraformReporter | None = field(default=None, init=False, repr=False)
 
     def say(self, line: str) -> None:
         self.sink(line)
@@ -55,6 +61,11 @@ class StackRun:
     @property
     def workspace(self) -> StackWorkspace:
         return StackWorkspace(work_root(), self.target.name, self.environment, self.spec.name)
+
+    @property
+    def settings(self) -> SavedSettings:
+        """The ``--var`` values saved for this stack, target and environment."""
+        return SavedSettings(work_root(), self.target.name, self.environment, self.spec.name)
 
     @property
     def root(self) -> GeneratedRoot:
@@ -66,8 +77,21 @@ class StackRun:
             self.root.write(self.say),
             self.workspace.dir,
             env=self.target.env,
-            on_line=self._progress,
+            on_line=self._progress if self.verbose else None,
+            observer=self.reporter(),
         )
+
+    def reporter(self, command: str = "terraform") -> TerraformReporter:
+        """The progress line and log file of this run's terraform commands: one log per
+        command of the orchestrator (the first flow called names it)."""
+        if self._reporter is None:
+            path = self.workspace.new_log_path(command)
+            self._reporter = TerraformReporter(path, self.say, verbose=self.verbose)
+        return self._reporter
+
+    def _show_plan(self, summary: PlanSummary) -> None:
+        """The plan's summary: every address in the log, the gist on screen."""
+        self.reporter().note(summary.render(), brief=brief_plan(summary))
 
     def _progress(self, line: str) -> None:
         self.say(f"  {line}")
@@ -97,9 +121,12 @@ class StackRun:
 
     # ------------------------------------------------------------------ flows
     def check_variables(self, user_vars: dict[str, Any]) -> dict[str, Any]:
-        """The ``--var`` values this stack declares, refused here (before packaging, init and
-        the image) when terraform would refuse them; ``deploy all`` gives both stacks one set."""
-        own = var_check.own_variables(self.spec.config_dir, user_vars)
+        """The saved settings under the ``--var`` values this stack declares, refused here
+        (before packaging, init and the image) when terraform would refuse them; ``deploy all``
+        gives both stacks one set."""
+        given = var_check.own_variables(self.spec.config_dir, user_vars)
+        saved = self.settings.usable(self.spec.config_dir)
+        own = {**saved, **given}
         # Outside the state's folder, which would otherwise look like a deploy of this env.
         work_dir = work_root() / "var-check" / self.target.name / self.environment / self.spec.name
         values = {
@@ -110,13 +137,34 @@ class StackRun:
             # As prepare resolves it; a role found later is an ARN, which the modules accept.
             "lab_role_arn": forced_lab_role(own),
         }
-        var_check.check_values(self.spec.config_dir, work_dir, values, env=self.target.env)
+        try:
+            var_check.check_values(self.spec.config_dir, work_dir, values, env=self.target.env)
+        except var_check.InvalidVariableError as error:
+            kept = {name: saved[name] for name in saved if name not in given}
+            if kept:
+                error.hint = (
+                    f"saved for {self.settings.label}: {listed(kept)}; give another value with "
+                    f"--var, or remove one with '{self.settings.command('--unset NAME')}'"
+                )
+            raise
         return own
 
+    def save_settings(self, user_vars: dict[str, Any]) -> None:
+        """Save this stack's ``--var`` values for the next runs, saying what changes."""
+        given = var_check.own_variables(self.spec.config_dir, user_vars)
+        saved = self.settings.load()
+        kept = {name: saved[name] for name in saved if name not in given}
+        if kept:
+            self.say(f"Saved settings ({self.settings.label}): {listed(kept)}")
+        for line in self.settings.save(given, skip=not_saved(self.spec)):
+            self.say(line)
+
     def plan(self, user_vars: dict[str, Any], out: Path | None = None) -> tuple[Path, PlanSummary]:
-        user_vars = self.check_variables(user_vars)
-        self.spec.preflight(self, user_vars)
-        variables = self.spec.prepare(self, user_vars)
+        self.reporter("plan")
+        checked = self.check_variables(user_vars)
+        self.save_settings(user_vars)
+        self.spec.preflight(self, checked)
+        variables = self.spec.prepare(self, checked)
         tf = self._init()
         variables = self.spec.before_plan(self, variables)
         plan_path = (out or self.workspace.plan_path).resolve()
@@ -127,6 +175,7 @@ class StackRun:
         return plan_path, summary
 
     def deploy(self, user_vars: dict[str, Any], plan_file: Path | None = None) -> dict[str, Any]:
+        self.reporter("deploy")
         if plan_file is not None:
             self.check_saved_plan(plan_file)
             tf = self._init()
@@ -137,12 +186,12 @@ class StackRun:
                 name: entry.get("value") for name, entry in shown.get("variables", {}).items()
             }
             self.spec.preflight(self, planned)
-            self.say(PlanSummary.from_plan_json(shown).render())
+            self._show_plan(PlanSummary.from_plan_json(shown))
             self._say_cost(shown)
             tf.apply(plan_file.resolve())
         else:
             plan_path, summary = self.plan(user_vars)
-            self.say(summary.render())
+            self._show_plan(summary)
             tf = self.terraform()
             if summary.has_changes:
                 if self.target.name == "aws":
@@ -167,6 +216,7 @@ class StackRun:
     ) -> tuple[CostEstimate, str]:
         """The idle cost of a saved plan, of the applied state, or (with ``user_vars``, or before
         the first deploy) of a fresh plan that creates nothing; and what it was read from."""
+        self.reporter("cost")
         if plan_file is not None:
             if not plan_file.exists():
                 raise StackError(f"plan file {plan_file} does not exist")
@@ -192,6 +242,7 @@ class StackRun:
 
     def destroy(self) -> bool:
         """Destroy what the state holds; False when there was nothing to destroy."""
+        self.reporter("destroy")
         self.spec.after_destroy(self)
         if not state_backend.might_hold_state(self.workspace):
             return False
@@ -201,11 +252,26 @@ class StackRun:
             return False
         variables = self._remembered()
         if variables is None:
-            variables = self.spec.prepare(self, {})
+            variables = self.spec.prepare(self, self._settings_for_destroy())
         self.say(f"terraform destroy ({self.spec.name}, target {self.target.name})...")
         tf.destroy(variables)
         self._forget()
+        saved = self.settings.load()
+        if saved:
+            self.say(
+                f"Saved settings kept for the next deploy ({self.settings.label}): "
+                f"{listed(saved)}; remove them with '{self.settings.command('--unset-all')}'"
+            )
         return True
+
+    def _settings_for_destroy(self) -> dict[str, Any]:
+        """The saved values the stack still declares: a stale one never blocks a teardown."""
+        declared = set(var_check.declared_variables(self.spec.config_dir))
+        saved = self.settings.load()
+        stale = sorted(set(saved) - declared)
+        if stale:
+            self.say(f"Ignoring saved settings the stack no longer declares: {', '.join(stale)}")
+        return {name: value for name, value in saved.items() if name in declared}
 
     def outputs(self) -> dict[str, Any]:
         path = self.workspace.outputs_path

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from orchestrator import expired_credentials
 from orchestrator.catalog import STACKS, get_stack
 from orchestrator.targets import (
     DEFAULT_REGION,
@@ -258,14 +259,12 @@ def aws_checks(
     try:
         identity = target.client("sts").get_caller_identity()
     except (ClientError, BotoCoreError) as error:
-        return [
-            Check(
-                "aws credentials",
-                "fail",
-                f"sts:GetCallerIdentity refused them ({_refusal(error)})",
-                f"renew or fix the credentials; {LEARNER_LAB_CREDENTIALS}",
-            )
-        ]
+        expired = expired_credentials.recognize(error)
+        fix = f"renew or fix the credentials; {LEARNER_LAB_CREDENTIALS}"
+        if expired is not None and expired.hint:
+            fix = expired.hint  # the session ended: fresh keys, then the same command again
+        detail = f"sts:GetCallerIdentity refused them ({_refusal(error)})"
+        return [Check("aws credentials", "fail", detail, fix)]
     account = str(identity["Account"])
     region_note = "" if configured_region else " (none configured: the default)"
     checks = [

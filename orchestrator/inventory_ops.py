@@ -324,6 +324,28 @@ def http_get(
     raise StackError(f"GET {url} failed after {attempts} attempts: {last_error}")
 
 
+def alerts_since(
+    messages: list[dict[str, Any]], topic_arn: str | None, since: datetime
+) -> list[dict[str, Any]]:
+    """The messages of the local cloud's SNS record published to ``topic_arn`` at or after
+    ``since``: one upload's alerts, not every alert the topic ever carried."""
+    # The record stamps to the millisecond: a message of the same millisecond counts as after.
+    since = since.replace(microsecond=since.microsecond // 1000 * 1000)
+    found = []
+    for message in messages:
+        if message.get("topic_arn") != topic_arn:
+            continue
+        try:
+            published = datetime.fromisoformat(str(message.get("timestamp")))
+        except ValueError:
+            continue  # undated: cannot tell which upload it belongs to
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=UTC)
+        if published >= since:
+            found.append(message)
+    return found
+
+
 def smoke_inventory(outputs: dict[str, Any], say: Say) -> bool:
     """Check that the API answers and the website is served; say each check's result."""
     api = str(outputs["api_endpoint"]).rstrip("/")

@@ -141,7 +141,7 @@ def resolve_secrets(roles: TaskRoles, secrets: Mapping[str, str]) -> dict[str, s
     from botocore.exceptions import ClientError
 
     keys = role_credentials(roles, roles.execution_role_arn)
-    client = boto3.client(  # type: ignore[call-overload]
+    client = boto3.client(
         "secretsmanager",
         endpoint_url=roles.endpoint_url,
         region_name=roles.region,

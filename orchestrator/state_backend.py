@@ -207,8 +207,8 @@ class StateBucket:
         if versioning != "Enabled":
             say(
                 f"warning: the state bucket {bucket} has versioning off, so an overwritten or "
-                "deleted state cannot be recovered; turn it on with: aws s3api "
-                f"put-bucket-versioning {self._cli_args()}--bucket {bucket} "
+                "deleted state cannot be recovered; turn it on with: "
+                f"{self._aws_s3api('put-bucket-versioning')} --bucket {bucket} "
                 "--versioning-configuration Status=Enabled"
             )
 
@@ -230,16 +230,17 @@ class StateBucket:
         status = _status(error)
         where = "on the local cloud" if self.location.endpoint_url else f"in region {region}"
         if status == 404:
+            # The local cloud checks it as AWS does, now that the command names the region.
             location = (
                 ""
-                if region == "us-east-1" or self.location.endpoint_url
+                if region == "us-east-1"
                 else f"--create-bucket-configuration LocationConstraint={region} "
             )
             return StateBackendError(
                 f"the state bucket {bucket} ({BUCKET_ENV}) does not exist {where}. Create it once, "
                 "with versioning on so that earlier states can be recovered:\n"
-                f"  aws s3api create-bucket {self._cli_args()}--bucket {bucket} {location}\n"
-                f"  aws s3api put-bucket-versioning {self._cli_args()}--bucket {bucket} "
+                f"  {self._aws_s3api('create-bucket')} --bucket {bucket} {location}\n"
+                f"  {self._aws_s3api('put-bucket-versioning')} --bucket {bucket} "
                 "--versioning-configuration Status=Enabled\n"
                 f"or unset {BUCKET_ENV} to keep the state on this machine."
             )
@@ -257,8 +258,19 @@ class StateBucket:
             )
         return StateBackendError(f"cannot use the state bucket {bucket}: {_message(error)}")
 
-    def _cli_args(self) -> str:
-        return f"--endpoint-url {self.location.endpoint_url} " if self.location.endpoint_url else ""
+    def _aws_s3api(self, operation: str) -> str:
+        """The AWS CLI command as the user can paste it: on the local cloud with its endpoint,
+        keys and region, which the user's shell does not hold (the CLI would find none)."""
+        if not self.location.endpoint_url:
+            return f"aws s3api {operation}"
+        keys = " ".join(
+            f"{name}={self.target.env.get(name, 'test')}"
+            for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        )
+        return (
+            f"{keys} aws s3api {operation} --endpoint-url {self.location.endpoint_url} "
+            f"--region {self.location.region}"
+        )
 
 
 def _status(error: ClientError) -> int | None:

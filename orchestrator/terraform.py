@@ -17,11 +17,23 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from orchestrator.errors import OrchestrateError
 
 LineSink = Callable[[str], None]
+
+
+class RunObserver(Protocol):
+    """Follows every terraform run: its command, each ``-json`` event (with the line it would
+    print, if any), and its end (the progress line and the log file of ``run_reporter``)."""
+
+    def run_started(self, command: list[str], *, events: bool) -> None: ...
+
+    def run_event(self, event: Mapping[str, Any], line: str | None) -> None: ...
+
+    def run_finished(self, returncode: int, *, failed: bool, diagnostics: str) -> None: ...
+
 
 # Environment variable naming a filesystem mirror of providers (for offline machines).
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
@@ -156,12 +168,14 @@ class Terraform:
         env: Mapping[str, str] | None = None,
         on_line: LineSink | None = None,
         binary: str = "terraform",
+        observer: RunObserver | None = None,
     ) -> None:
         self.config_dir = config_dir
         self.data_dir = data_dir
         self.extra_env = dict(env or {})
         self.on_line: LineSink = on_line or (lambda _line: None)
         self.binary = binary
+        self.observer = observer
 
     # ---------------------------------------------------------------- running
     def _env(self) -> dict[str, str]:
@@ -216,6 +230,9 @@ class Terraform:
         reader.start()
         stdout_lines: list[str] = []
         errors: list[str] = []
+        observer = self.observer
+        if observer is not None:
+            observer.run_started(command, events=json_events)
         try:
             for line in self._lines(process):
                 stdout_lines.append(line)
@@ -226,6 +243,8 @@ class Terraform:
                     if event.get("type") == "diagnostic" and event.get("@level") == "error":
                         errors.append(_diagnostic_text(event))
                     progress = _event_line(event)
+                    if observer is not None:
+                        observer.run_event(event, progress)
                     if progress:
                         self.on_line(progress)
                 elif stream:
@@ -235,10 +254,17 @@ class Terraform:
             # Let terraform stop gracefully so it can save state, then re-raise.
             process.send_signal(signal.SIGINT)
             process.wait()
+            if observer is not None:
+                observer.run_finished(process.returncode, failed=True, diagnostics="interrupted")
             raise
         reader.join(timeout=5)
-        if returncode not in ok_codes:
+        failed = returncode not in ok_codes
+        diagnostics = ""
+        if failed:
             diagnostics = "\n".join(errors) or "".join(stderr_lines) or "\n".join(stdout_lines)
+        if observer is not None:
+            observer.run_finished(returncode, failed=failed, diagnostics=diagnostics)
+        if failed:
             raise TerraformError(command, returncode, diagnostics)
         return returncode, stdout_lines
 
@@ -346,6 +372,10 @@ class Terraform:
         """Write a state file to the backend; terraform refuses an older serial or another
         lineage than the backend's own."""
         self._run(["state", "push", str(state_file)])
+
+    def force_unlock(self, lock_id: str) -> None:
+        """Release the state's lock ``lock_id`` that a killed run left (no prompt)."""
+        self._run(["force-unlock", "-force", lock_id])
 
     def state_resources(self) -> list[str]:
         """Addresses in the state; empty when there is no state yet."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,21 @@ class StackWorkspace:
     @property
     def outputs_path(self) -> Path:
         return self.dir / "outputs.json"
+
+    @property
+    def logs_dir(self) -> Path:
+        """Terraform's full event logs of this stack's runs, one file per command."""
+        return self.root / "logs" / self.target / self.environment / self.stack
+
+    def new_log_path(self, command: str) -> Path:
+        """``<timestamp>-<command>.log``: sorted by time, a later run never overwrites."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.logs_dir / f"{stamp}-{command}.log"
+        count = 1
+        while path.exists():
+            count += 1
+            path = self.logs_dir / f"{stamp}-{command}-{count}.log"
+        return path
 
     @property
     def meta_path(self) -> Path:

@@ -190,7 +190,7 @@ def _strict(request_class: type) -> type:
     """``request_class`` (moto's IAMRequest or S3IAMRequest) checking AWS's action names and
     naming the resource when it denies, as AWS's message does."""
 
-    class StrictRequest(request_class):  # type: ignore[valid-type,misc]
+    class StrictRequest(request_class):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             action = str(self._action)  # type: ignore[has-type]

@@ -57,7 +57,7 @@ def install(runtime: LambdaRuntime) -> None:
         function = self.get_function(function_name)
         event_config = EventInvokeConfig(function.function_arn, function.last_modified, config)
         function.event_invoke_config = [event_config]
-        return event_config.response()  # type: ignore[no-any-return]
+        return event_config.response()
 
     def update_function_event_invoke_config(
         self: Any, function_name: str, config: dict[str, Any]

@@ -42,12 +42,14 @@ class WorkerProcess:
         env: dict[str, str],
         log_stream_name: str,
         layer_paths: Sequence[Path] = (),
+        python: str = sys.executable,
     ) -> None:
-        """``layer_paths``: directories the worker puts on the import path after the code's."""
+        """``layer_paths``: directories the worker puts on the import path after the code's;
+        ``python``: the interpreter that runs it (see lambda_python.py)."""
         self.log_stream_name = log_stream_name
         self.invocations = 0
         self._process = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER_SCRIPT), *map(str, layer_paths)],
+            [python, "-I", str(WORKER_SCRIPT), *map(str, layer_paths)],
             cwd=code_dir,
             env=env,
             stdin=subprocess.PIPE,

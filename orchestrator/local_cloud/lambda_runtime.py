@@ -25,6 +25,7 @@ from orchestrator.local_cloud import lambda_logs
 from orchestrator.local_cloud.lambda_async import AsyncInvoker
 from orchestrator.local_cloud.lambda_code import CodeCache, code_hash
 from orchestrator.local_cloud.lambda_process import WorkerAnswer, WorkerProcess
+from orchestrator.local_cloud.lambda_python import RuntimePythons
 from orchestrator.local_cloud.role_sessions import (
     RoleCredentials,
     RoleSessionError,
@@ -122,6 +123,7 @@ class LambdaRuntime:
     ) -> None:
         self.role_sessions = role_sessions or RoleSessions()
         self._code = CodeCache(work_dir / "lambda")
+        self._pythons = RuntimePythons()
         self._endpoint_url = endpoint_url
         self._lock = threading.Lock()
         self._idle: dict[str, list[_Worker]] = {}
@@ -247,12 +249,14 @@ class LambdaRuntime:
         except RoleSessionError as exc:
             error = {"errorType": "Runtime.AssumeRoleFailed", "errorMessage": str(exc)}
             return None, lines, 0.0, error
+        # Before the clock starts: the first cold start of a runtime probes for its Python.
+        python = self._pythons.executable(spec.runtime)
         stream_name = lambda_logs.new_log_stream_name(spec.version)
         started = time.perf_counter()
         env = self._worker_env(spec, code_dir, stream_name)
         if credentials is not None:
             env.update(credentials.env())
-        process = WorkerProcess(code_dir, env, stream_name, layer_paths)
+        process = WorkerProcess(code_dir, env, stream_name, layer_paths, python=python)
         with self._lock:
             self._live.add(process)
         answer = process.wait_ready()

@@ -125,7 +125,7 @@ def _load_handler(handler_spec: str) -> Callable[[Any, LambdaContext], Any]:
             "Runtime.HandlerNotFound",
             f"Handler '{function_name}' missing on module '{module_name}'",
         )
-    return handler  # type: ignore[no-any-return]
+    return handler
 
 
 class _InitError(Exception):

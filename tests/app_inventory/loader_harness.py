@@ -74,7 +74,7 @@ class Loader:
 
     def dead_letters(self) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs")
-        found = []
+        found: list[dict[str, Any]] = []
         while True:
             messages = sqs.receive_message(
                 QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0

@@ -49,7 +49,7 @@ if _TOKEN is not None:
             return _TOKEN.get_secret_value()
 
         def set(self, case: schemathesis.Case, data: str, context: Any) -> None:
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+            case.headers["Authorization"] = f"Bearer {data}"
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -61,7 +61,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[control.LocalClo
 
 @pytest.fixture(scope="module")
 def secrets(cloud: control.LocalCloud) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
+    return boto3.client(
         "secretsmanager",
         endpoint_url=cloud.endpoint_url,
         region_name="us-east-1",

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import HTTPServer, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socketserver import BaseServer, ThreadingMixIn
 from typing import Any
@@ -34,7 +34,7 @@ HOST = "127.0.0.1"
 SITE_PREFIX = "_website/inventory-web"
 
 
-def _bind_in_range(factory: Callable[[int], BaseServer]) -> BaseServer:
+def _bind_in_range(factory: Callable[[int], HTTPServer]) -> HTTPServer:
     last: OSError | None = None
     for port in PORTS:
         try:
@@ -100,7 +100,7 @@ def serve_website(root: Path, config: dict[str, Any] | None) -> Iterator[str]:
     handler = functools.partial(_QuietFiles, directory=str(root))
     server = _bind_in_range(lambda port: ThreadingHTTPServer((HOST, port), handler))
     with _running(server):
-        yield f"http://{HOST}:{server.server_address[1]}/{SITE_PREFIX}/"
+        yield f"http://{HOST}:{server.server_port}/{SITE_PREFIX}/"
 
 
 # ---------------------------------------------------------------- the API stand-ins
@@ -271,4 +271,4 @@ def serve_api(api: Callable[..., list[bytes]]) -> Iterator[str]:
         )
     )
     with _running(server):
-        yield f"http://{HOST}:{server.server_address[1]}"
+        yield f"http://{HOST}:{server.server_port}"

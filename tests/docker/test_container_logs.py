@@ -46,7 +46,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[control.LocalClo
 
 @pytest.fixture
 def logs(cloud: control.LocalCloud) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
+    return boto3.client(
         "logs",
         endpoint_url=cloud.endpoint_url,
         region_name="us-east-1",

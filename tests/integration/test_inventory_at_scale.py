@@ -66,6 +66,9 @@ def big_file(path: Path, stores: int, items: int, store_prefix: str) -> set[tupl
 
 
 def redeploy(stack: DeployedStack, *variables: str) -> None:
+    """Deploy with these values alone: an earlier test's saved --var values are unset first."""
+    code, _ = stack.cli("config", "inventory", "--unset-all")
+    assert code == 0
     arguments = [part for variable in variables for part in ("--var", variable)]
     code, _ = stack.cli("deploy", "inventory", *arguments)
     assert code == 0

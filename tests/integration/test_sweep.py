@@ -60,7 +60,7 @@ def make_bystanders(stack: DeployedStack) -> dict[str, Any]:
     )["QueueUrl"]
     other_stack_queue = sqs.create_queue(
         QueueName=f"todo-{ENV}-bystander",
-        tags={t["Key"]: t["Value"] for t in tags(ENV, stack_name="todo")},
+        tags={t["Key"]: t["Value"] for t in tags(ENV, stack="todo")},
     )["QueueUrl"]
     iam.create_role(
         RoleName=f"inventory-{OTHER_ENV}-bystander",

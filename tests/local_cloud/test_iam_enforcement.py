@@ -335,7 +335,7 @@ def test_a_task_whose_execution_role_cannot_read_its_secret_does_not_start(
     roles = TaskRoles(cloud.endpoint_url, execution_role_arn=allowed, task_role_arn=task_role)
     assert resolve_secrets(roles, {"API_TOKEN": secret_arn}) == {"API_TOKEN": "t0ken"}
     app_keys = task_role_environment(roles)
-    caller = boto3.client(  # type: ignore[call-overload]
+    caller = boto3.client(
         "sts",
         endpoint_url=cloud.endpoint_url,
         region_name=REGION,
@@ -356,7 +356,7 @@ def test_enforcement_can_be_turned_off(
     started = control.up(work_dir, port=port)
     try:
         # WHEN a key nobody made lists tables; THEN it may
-        client = boto3.client(  # type: ignore[call-overload]
+        client = boto3.client(
             "dynamodb",
             endpoint_url=started.endpoint_url,
             region_name=REGION,

@@ -21,7 +21,7 @@ from orchestrator.catalog import get_stack
 from orchestrator.cli import EXIT_OK, main
 from orchestrator.cost import CostEstimate, estimate
 from orchestrator.deploy import StackRun
-from orchestrator.targets import Target, resolve_target
+from orchestrator.targets import Target, TargetName, resolve_target
 from tests.integration.local_stack import require_local_cloud_parts
 
 H = 730.0
@@ -121,7 +121,8 @@ def test_nothing_hourly_renders_a_zero_total() -> None:
 
 def test_the_short_estimate_is_said_before_an_apply_on_aws_only() -> None:
     plan = plan_of(resource("aws_lb", "this", subnets=["a", "b"]))
-    for name, expected in (("aws", True), ("local", False)):
+    cases: tuple[tuple[TargetName, bool], ...] = (("aws", True), ("local", False))
+    for name, expected in cases:
         said: list[str] = []
         run = StackRun(get_stack("todo"), Target(name=name, region="us-east-1"), "dev", said.append)
         run._say_cost(plan)

@@ -106,6 +106,11 @@ def test_plan_and_cost_check_names_too(capsys: pytest.CaptureFixture[str]) -> No
         # a type terraform cannot convert
         (["deploy", "todo", "--var", "cpu=lots"], "a number is required"),
         (["plan", "inventory", "--var", "low_stock_threshold=-1"], "greater than or equal to 0"),
+        # a module variable the root once left out, judged by the module's validation alone
+        (
+            ["plan", "inventory", "--var", "planner_timeout=5"],
+            "modules/inventory/variables.tf",
+        ),
         # deploy all: the todo value is refused before the inventory is packaged
         (["deploy", "all", "--var", "db_mode=shared"], "db_mode"),
     ],

@@ -27,6 +27,7 @@ from tests.conftest import require_component
 class Context:
     target: Target
     environment: str = "test"
+    use_docker: bool = True
     lines: list[str] = field(default_factory=list)
 
     def say(self, line: str) -> None:

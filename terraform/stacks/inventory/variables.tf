@@ -1,3 +1,7 @@
+# Root-only variables first. Every other variable is an input of modules/inventory passed
+# straight through: null (its default here) keeps the module's default, and the module holds every
+# default and validation, once (../../modules/inventory/variables.tf and its README).
+
 variable "region" {
   description = "AWS region to deploy into."
   type        = string
@@ -6,7 +10,7 @@ variable "region" {
 }
 
 variable "environment" {
-  description = "Environment name; part of every resource name."
+  description = "Environment name; part of every resource name (its rule: modules/inventory)."
   type        = string
   default     = "dev"
   nullable    = false
@@ -30,83 +34,138 @@ variable "website_source_dir" {
   default     = null
 }
 
+################################################################################
+# Naming and tags
+################################################################################
+
+variable "name" {
+  description = "Name of the application; the first part of every resource name. See modules/inventory."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Extra tags for every resource. See modules/inventory."
+  type        = map(string)
+  default     = null
+}
+
+################################################################################
+# Alerts, roles and logs
+################################################################################
+
 variable "low_stock_threshold" {
-  description = "Count below which an item is low on stock."
+  description = "Count below which an item is low on stock. See modules/inventory."
   type        = number
-  default     = 5
-  nullable    = false
+  default     = null
 }
 
 variable "alert_email" {
-  description = "Email address subscribed to low-stock alerts; null for none."
+  description = "Email address subscribed to low-stock alerts. See modules/inventory."
+  type        = string
+  default     = null
+}
+
+variable "alarm_email" {
+  description = "Email address subscribed to the alarms topic. See modules/inventory."
   type        = string
   default     = null
 }
 
 variable "lab_role_arn" {
-  description = "Existing role for every function (Learner Lab's LabRole); null creates least-privilege roles."
+  description = "Existing role for every function (Learner Lab's LabRole); null creates least-privilege roles. See modules/inventory."
   type        = string
   default     = null
 }
 
 variable "point_in_time_recovery" {
-  description = "Turn on point-in-time recovery for the inventory table."
+  description = "Turn on point-in-time recovery for the inventory table. See modules/inventory."
   type        = bool
-  default     = false
-  nullable    = false
+  default     = null
 }
 
 variable "log_retention_days" {
-  description = "Days that CloudWatch keeps the logs."
+  description = "Days that CloudWatch keeps the logs. See modules/inventory."
   type        = number
-  default     = 14
-  nullable    = false
+  default     = null
 }
 
-variable "tags" {
-  description = "Extra tags for every resource."
-  type        = map(string)
-  default     = {}
-  nullable    = false
-}
-
-variable "alarm_email" {
-  description = "Email address subscribed to the alarms topic; null for none."
+variable "log_level" {
+  description = "Log level of the functions. See modules/inventory."
   type        = string
   default     = null
 }
 
-variable "load_range_rows" {
-  description = "Rows of an upload per range (one worker's task)."
+variable "cors_allow_origins" {
+  description = "Origins allowed to call the HTTP API from a browser. See modules/inventory."
+  type        = list(string)
+  default     = null
+}
+
+################################################################################
+# Loading large uploads
+################################################################################
+
+variable "planner_memory_size" {
+  description = "Memory (MB) of load_inventory, which checks a whole upload. See modules/inventory."
   type        = number
-  default     = 50000
-  nullable    = false
+  default     = null
+}
+
+variable "planner_timeout" {
+  description = "Timeout (seconds) of load_inventory. See modules/inventory."
+  type        = number
+  default     = null
+}
+
+variable "load_worker_memory_size" {
+  description = "Memory (MB) of the range workers. See modules/inventory."
+  type        = number
+  default     = null
 }
 
 variable "load_worker_timeout" {
-  description = "Timeout (seconds) of a range worker; a worker short of time hands the rest on."
+  description = "Timeout (seconds) of a range worker. See modules/inventory."
   type        = number
-  default     = 120
-  nullable    = false
+  default     = null
 }
 
 variable "load_worker_concurrency" {
-  description = "How many range workers may run at once."
+  description = "How many range workers may run at once. See modules/inventory."
   type        = number
-  default     = 10
-  nullable    = false
+  default     = null
 }
 
-variable "log_level" {
-  description = "Log level of the functions (DEBUG, INFO, WARNING, ERROR)."
-  type        = string
-  default     = "INFO"
-  nullable    = false
+variable "load_range_rows" {
+  description = "Rows of an upload per range (one worker's task). See modules/inventory."
+  type        = number
+  default     = null
 }
 
-variable "cors_allow_origins" {
-  description = "Origins allowed to call the HTTP API from a browser."
-  type        = list(string)
-  default     = ["*"]
-  nullable    = false
+variable "load_range_attempts" {
+  description = "Attempts a range gets before it is recorded as failed. See modules/inventory."
+  type        = number
+  default     = null
+}
+
+################################################################################
+# Low-stock stream
+################################################################################
+
+variable "stream_batch_size" {
+  description = "Most stream records notify_low_stock receives in one invocation. See modules/inventory."
+  type        = number
+  default     = null
+}
+
+variable "stream_batching_window_seconds" {
+  description = "Seconds the stream's event source may wait to fill a batch. See modules/inventory."
+  type        = number
+  default     = null
+}
+
+variable "iterator_age_alarm_seconds" {
+  description = "Seconds notify_low_stock may fall behind the table before the stream alarm fires. See modules/inventory."
+  type        = number
+  default     = null
 }

@@ -16,6 +16,7 @@ provider "aws" {
 module "todo" {
   source = "../../modules/ecs_todo"
 
+  name        = var.name
   environment = var.environment
   tags        = var.tags
 

@@ -1,3 +1,7 @@
+# Root-only variables first. Every other variable is an input of modules/ecs_todo passed
+# straight through: null (its default here) keeps the module's default, and the module holds every
+# default and validation, once (../../modules/ecs_todo/variables.tf and its README).
+
 variable "region" {
   description = "AWS region to deploy into."
   type        = string
@@ -6,290 +10,292 @@ variable "region" {
 }
 
 variable "environment" {
-  description = "Environment name; part of every resource name (1 to 12 lowercase letters, digits and single hyphens, not ending with a hyphen)."
+  description = "Environment name; part of every resource name (its rule: modules/ecs_todo)."
   type        = string
   default     = "dev"
   nullable    = false
 }
 
-variable "tags" {
-  description = "Extra tags for every resource."
-  type        = map(string)
-  default     = {}
-  nullable    = false
+################################################################################
+# Naming and tags
+################################################################################
+
+variable "name" {
+  description = "Name of the application; the first part of every resource name. See modules/ecs_todo."
+  type        = string
+  default     = null
 }
 
+variable "tags" {
+  description = "Extra tags for every resource. See modules/ecs_todo."
+  type        = map(string)
+  default     = null
+}
+
+################################################################################
+# Container image and task size
+################################################################################
+
 variable "image_uri" {
-  description = "Image of the API container; null only for the first apply that targets module.todo.aws_ecr_repository.this."
+  description = "Image of the API container; null only for the first apply that targets module.todo.aws_ecr_repository.this. See modules/ecs_todo."
   type        = string
   default     = null
 }
 
 variable "container_port" {
-  description = "Port the API listens on in the task."
+  description = "Port the API listens on in the task. See modules/ecs_todo."
   type        = number
-  default     = 8000
-  nullable    = false
+  default     = null
 }
 
 variable "cpu" {
-  description = "CPU units of the task (a Fargate size)."
+  description = "CPU units of the task (a Fargate size). See modules/ecs_todo."
   type        = number
-  default     = 512
-  nullable    = false
+  default     = null
 }
 
 variable "memory" {
-  description = "Memory of the task in MiB (a Fargate combination with cpu)."
+  description = "Memory of the task in MiB (a Fargate combination with cpu). See modules/ecs_todo."
   type        = number
-  default     = 1024
-  nullable    = false
+  default     = null
 }
 
 variable "cpu_architecture" {
-  description = "CPU architecture of the task: X86_64 or ARM64 (Graviton, cheaper); the image is built for it."
+  description = "CPU architecture of the task: X86_64 or ARM64 (Graviton, cheaper); the image is built for it. See modules/ecs_todo."
   type        = string
-  default     = "X86_64"
-  nullable    = false
+  default     = null
 }
 
 variable "desired_count" {
-  description = "Number of tasks the service starts with; 1 in sidecar mode."
+  description = "Number of tasks the service starts with; 1 in sidecar mode. See modules/ecs_todo."
   type        = number
-  default     = 1
-  nullable    = false
+  default     = null
 }
 
 variable "capacity" {
-  description = "Fargate capacity of the tasks: FARGATE (on-demand) or FARGATE_SPOT (cheaper, may be interrupted; managed database only). Changing it replaces the service."
+  description = "Fargate capacity of the tasks: FARGATE or FARGATE_SPOT (managed database only); changing it replaces the service. See modules/ecs_todo."
   type        = string
-  default     = "FARGATE"
-  nullable    = false
+  default     = null
 }
 
 variable "health_check_path" {
-  description = "Path the load balancer checks on every task."
+  description = "Path the load balancer checks on every task. See modules/ecs_todo."
   type        = string
-  default     = "/"
-  nullable    = false
+  default     = null
 }
 
 variable "health_check_grace_period_seconds" {
-  description = "Seconds the service ignores failing health checks after a task starts."
+  description = "Seconds the service ignores failing health checks after a task starts. See modules/ecs_todo."
   type        = number
-  default     = 60
-  nullable    = false
+  default     = null
 }
 
 variable "wait_for_steady_state" {
-  description = "Make terraform wait for the service's steady state (the orchestrator waits for healthy targets itself)."
+  description = "Make terraform wait for the service's steady state (the orchestrator waits for healthy targets itself). See modules/ecs_todo."
   type        = bool
-  default     = false
-  nullable    = false
+  default     = null
 }
 
 variable "container_insights" {
-  description = "Turn on CloudWatch Container Insights for the cluster."
+  description = "Turn on CloudWatch Container Insights for the cluster. See modules/ecs_todo."
   type        = bool
-  default     = false
-  nullable    = false
+  default     = null
 }
 
 variable "log_retention_days" {
-  description = "Days that CloudWatch keeps the containers' logs."
+  description = "Days that CloudWatch keeps the containers' logs. See modules/ecs_todo."
   type        = number
-  default     = 14
-  nullable    = false
+  default     = null
 }
 
 variable "ecr_keep_images" {
-  description = "Number of most recent images kept in the ECR repository."
+  description = "Number of most recent images kept in the ECR repository. See modules/ecs_todo."
   type        = number
-  default     = 10
-  nullable    = false
+  default     = null
 }
 
+################################################################################
+# Database
+################################################################################
+
 variable "db_mode" {
-  description = "Where MySQL runs: sidecar (in the task, one task only) or managed (RDS, tasks autoscale)."
+  description = "Where MySQL runs: sidecar (in the task, one task only) or managed (RDS, tasks autoscale). See modules/ecs_todo."
   type        = string
-  default     = "sidecar"
-  nullable    = false
+  default     = null
 }
 
 variable "db_name" {
-  description = "Name of the database the API uses."
+  description = "Name of the database the API uses. See modules/ecs_todo."
   type        = string
-  default     = "todo"
-  nullable    = false
+  default     = null
 }
 
 variable "db_username" {
-  description = "Database user of the API."
+  description = "Database user of the API. See modules/ecs_todo."
   type        = string
-  default     = "todo"
-  nullable    = false
+  default     = null
 }
 
 variable "db_sidecar_image" {
-  description = "Image of the MySQL container in sidecar mode (MySQL 8.4 from the public ECR gallery: no Docker Hub pull limits)."
+  description = "Image of the MySQL container in sidecar mode. See modules/ecs_todo."
   type        = string
-  default     = "public.ecr.aws/docker/library/mysql:8.4"
-  nullable    = false
+  default     = null
 }
 
 variable "db_instance_class" {
-  description = "RDS instance class in managed mode."
+  description = "RDS instance class in managed mode. See modules/ecs_todo."
   type        = string
-  default     = "db.t3.micro"
-  nullable    = false
+  default     = null
 }
 
 variable "db_engine_version" {
-  description = "RDS MySQL version in managed mode (\"8.4\", the LTS, or a full version such as \"8.4.5\")."
+  description = "RDS MySQL version in managed mode. See modules/ecs_todo."
   type        = string
-  default     = "8.4"
-  nullable    = false
+  default     = null
 }
 
 variable "db_allow_major_version_upgrade" {
-  description = "Let RDS upgrade a major version (managed mode): set true once to move an existing 8.0 database to 8.4."
+  description = "Let RDS upgrade a major version (managed mode). See modules/ecs_todo."
   type        = bool
-  default     = false
-  nullable    = false
+  default     = null
 }
 
 variable "db_allocated_storage" {
-  description = "Storage of the RDS instance in GiB (managed mode)."
+  description = "Storage of the RDS instance in GiB (managed mode). See modules/ecs_todo."
   type        = number
-  default     = 20
-  nullable    = false
+  default     = null
 }
 
 variable "db_backup_retention_days" {
-  description = "Days RDS keeps automated backups (managed mode)."
+  description = "Days RDS keeps automated backups (managed mode). See modules/ecs_todo."
   type        = number
-  default     = 1
-  nullable    = false
+  default     = null
 }
 
 variable "db_deletion_protection" {
-  description = "Protect the RDS instance from deletion (managed mode)."
+  description = "Protect the RDS instance from deletion (managed mode). See modules/ecs_todo."
   type        = bool
-  default     = false
-  nullable    = false
+  default     = null
 }
 
 variable "db_skip_final_snapshot" {
-  description = "Delete the RDS instance without a final snapshot (managed mode)."
+  description = "Delete the RDS instance without a final snapshot (managed mode). See modules/ecs_todo."
   type        = bool
-  default     = true
-  nullable    = false
+  default     = null
 }
 
 variable "autoscaling" {
-  description = "Managed mode: { min, max, cpu_target } of the CPU target tracking; null for 1, 3 and 60."
+  description = "Managed mode: { min, max, cpu_target } of the CPU target tracking; unset attributes keep the module's defaults. See modules/ecs_todo."
   type = object({
-    min        = optional(number, 1)
-    max        = optional(number, 3)
-    cpu_target = optional(number, 60)
+    min        = optional(number)
+    max        = optional(number)
+    cpu_target = optional(number)
   })
   default = null
 }
 
+################################################################################
+# Network
+################################################################################
+
 variable "vpc_id" {
-  description = "VPC to deploy into; null uses the default VPC (or the VPC of subnet_ids)."
+  description = "VPC to deploy into; null uses the default VPC (or the VPC of subnet_ids). See modules/ecs_todo."
   type        = string
   default     = null
 }
 
 variable "subnet_ids" {
-  description = "Subnets in at least two availability zones; null uses the default VPC's default subnets."
+  description = "Subnets in at least two availability zones; null uses the default VPC's default subnets. See modules/ecs_todo."
   type        = list(string)
   default     = null
 }
 
 variable "excluded_zone_ids" {
-  description = "Availability zone IDs left out of the default subnets (use1-az3 has no Fargate)."
+  description = "Availability zone IDs left out of the default subnets. See modules/ecs_todo."
   type        = list(string)
-  default     = ["use1-az3"]
-  nullable    = false
+  default     = null
 }
 
 variable "alb_zone_count" {
-  description = "Number of availability zones (default subnets) for the load balancer, tasks and database when subnet_ids is null, from 2 to 6; each zone costs the load balancer a public IPv4 address."
+  description = "Number of availability zones (default subnets) used when subnet_ids is null. See modules/ecs_todo."
   type        = number
-  default     = 2
-  nullable    = false
+  default     = null
 }
 
 variable "assign_public_ip" {
-  description = "Give each task a public IP (needed in default-VPC subnets without NAT)."
+  description = "Give each task a public IP (needed in default-VPC subnets without NAT). See modules/ecs_todo."
   type        = bool
-  default     = true
-  nullable    = false
+  default     = null
 }
 
 variable "allowed_ingress_cidrs" {
-  description = "IPv4 CIDR blocks allowed to reach the load balancer on port 80 (and 443 with certificate_arn)."
+  description = "IPv4 CIDR blocks allowed to reach the load balancer. See modules/ecs_todo."
   type        = list(string)
-  default     = ["0.0.0.0/0"]
-  nullable    = false
+  default     = null
 }
 
+################################################################################
+# Access
+################################################################################
+
 variable "api_auth" {
-  description = "none: the /tasks routes are open to anyone who reaches the load balancer; token: writes need Authorization: Bearer <token> (the token is in Secrets Manager: python orchestrate.py token todo)."
+  description = "none (the /tasks routes are open) or token (writes need a bearer token: python orchestrate.py token todo). See modules/ecs_todo."
   type        = string
-  default     = "none"
-  nullable    = false
+  default     = null
 }
 
 variable "api_auth_reads" {
-  description = "With api_auth = token, reads of /tasks need the token too."
+  description = "With api_auth = token, reads of /tasks need the token too. See modules/ecs_todo."
   type        = bool
-  default     = false
-  nullable    = false
+  default     = null
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate for HTTPS on 443 (HTTP on 80 then redirects to it); null for plain HTTP."
+  description = "ACM certificate for HTTPS on 443 (HTTP on 80 then redirects to it); null for plain HTTP. See modules/ecs_todo."
   type        = string
   default     = null
 }
 
 variable "ssl_policy" {
-  description = "TLS policy of the HTTPS listener."
-  type        = string
-  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-  nullable    = false
-}
-
-variable "domain_name" {
-  description = "Host name clients use (a DNS record pointing at the load balancer, covered by the certificate); null for the load balancer's DNS name. Only the output URLs use it."
+  description = "TLS policy of the HTTPS listener. See modules/ecs_todo."
   type        = string
   default     = null
 }
 
+variable "domain_name" {
+  description = "Host name clients use (only the output URLs use it); null for the load balancer's DNS name. See modules/ecs_todo."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# Alarms
+################################################################################
+
 variable "alarm_email" {
-  description = "Email address subscribed to the alarms topic; null for none."
+  description = "Email address subscribed to the alarms topic. See modules/ecs_todo."
   type        = string
   default     = null
 }
 
 variable "alarm_thresholds" {
-  description = "Levels at which the alarms fire; unset attributes keep the module's defaults."
+  description = "Levels at which the alarms fire; unset attributes keep the module's defaults. See modules/ecs_todo."
   type = object({
-    http_5xx_count      = optional(number, 10)
-    cpu_percent         = optional(number, 85)
-    memory_percent      = optional(number, 85)
-    db_free_storage_gib = optional(number, 2)
-    db_connections      = optional(number, 50)
+    http_5xx_count      = optional(number)
+    cpu_percent         = optional(number)
+    memory_percent      = optional(number)
+    db_free_storage_gib = optional(number)
+    db_connections      = optional(number)
   })
-  default  = {}
-  nullable = false
+  default = null
 }
 
+################################################################################
+# IAM
+################################################################################
+
 variable "lab_role_arn" {
-  description = "Existing role for the tasks (Learner Lab's LabRole); null creates least-privilege roles."
+  description = "Existing role for the tasks (Learner Lab's LabRole); null creates least-privilege roles. See modules/ecs_todo."
   type        = string
   default     = null
 }

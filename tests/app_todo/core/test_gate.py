@@ -6,7 +6,7 @@ raises when a database does not answer, another never finishes, as on a hung dat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import anyio
@@ -49,7 +49,7 @@ async def unreachable(_: AsyncEngine) -> int:
     raise OperationalError("SELECT 1", {}, Exception("2003: can't connect"))
 
 
-def held_until(release: anyio.Event):  # type: ignore[no-untyped-def]
+def held_until(release: anyio.Event) -> Callable[[AsyncEngine], Awaitable[int]]:
     async def held(engine: AsyncEngine) -> int:
         await release.wait()
         return await select_one(engine)
