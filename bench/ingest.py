@@ -439,9 +439,9 @@ def local_cloud_home(work: Path, port: int) -> Iterator[Path]:
 
 
 def deploy(log: Path, variables: dict[str, int]) -> tuple[Any, dict[str, Any]]:
-    from orchestrator.catalog import get_stack
     from orchestrator.cli import main
     from orchestrator.deploy import StackRun
+    from orchestrator.stacks import get_stack
     from orchestrator.targets import resolve_target
 
     where = ["--target", "local", "--env", ENVIRONMENT]
@@ -516,7 +516,7 @@ def cloud_load(
     timeout: float,
     drain_timeout: float,
 ) -> CloudRun:
-    from orchestrator.inventory_ops import report_key, wait_for_report
+    from orchestrator.stacks.inventory.ops import report_key, wait_for_report
 
     s3 = target.client("s3")
     dynamodb = target.client("dynamodb")

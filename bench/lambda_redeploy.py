@@ -96,7 +96,7 @@ def private_local_cloud(work: Path, port: int) -> Iterator[None]:
 
 def measure(function: str, rounds: int, work: Path, port: int) -> tuple[float, Deploys]:
     from orchestrator.deploy import StackRun
-    from orchestrator.stacks import inventory_from
+    from orchestrator.stacks.inventory import inventory_from
     from orchestrator.targets import resolve_target
 
     sources = copy_inventory_sources(work / "src")

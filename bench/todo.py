@@ -294,7 +294,7 @@ def image_size(name: str | None) -> str:
     try:
         from docker.errors import DockerException, ImageNotFound
 
-        from orchestrator import images
+        from orchestrator.stacks.todo import images
     except ImportError:
         return "n/a (the docker Python package is not installed)"
     try:

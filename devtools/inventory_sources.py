@@ -1,5 +1,5 @@
 """A private copy of the inventory's Lambda sources, to change a handler without touching the
-repository (the packaging reads any copy: ``orchestrator.stacks.inventory_from``)."""
+repository (the packaging reads any copy: ``orchestrator.stacks.inventory.inventory_from``)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ import shutil
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,25 +18,25 @@ from botocore.exceptions import ClientError
 
 from orchestrator import (
     cloud_logs,
-    dead_letters,
     expired_credentials,
-    inventory_ops,
     state_backend,
     state_lock,
     sweep,
-    todo_load,
-    todo_ops,
-    todo_stack,
 )
 from orchestrator import status as stack_status
-from orchestrator.catalog import STACKS, get_stack
 from orchestrator.deploy import StackRun
 from orchestrator.doctor import Check, failed, run_checks
 from orchestrator.dotenv_file import load_dotenv_file
 from orchestrator.errors import OrchestrateError, UsageError
-from orchestrator.local_tasks import stop_local_task
 from orchestrator.saved_settings import SavedSettings, not_saved, shown
-from orchestrator.stacks import StackError, parse_user_vars
+from orchestrator.stack_spec import SmokeOptions, StackError, parse_user_vars
+from orchestrator.stacks import STACKS, get_stack
+
+# The commands only one stack has (load, dlq) and the local runner's switch: they call into
+# that stack's package.
+from orchestrator.stacks.inventory import dead_letters
+from orchestrator.stacks.inventory import ops as inventory_ops
+from orchestrator.stacks.todo.steps import LOCAL_RUNNER_ENV
 from orchestrator.state_backend import might_hold_state
 from orchestrator.targets import (
     TARGET_CHOICES,
@@ -52,14 +51,12 @@ from orchestrator.terraform import MIRROR_ENV, TerraformError, TerraformNotFound
 from orchestrator.var_check import check_names
 from orchestrator.workspace import (
     HOME_ENV,
-    REPO_ROOT,
     local_cloud_dir,
     local_environments_with,
     work_root,
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-SAMPLE_CSV = REPO_ROOT / "app_inventory" / "samples" / "inventory-sample.csv"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,11 +90,9 @@ def _run(args: argparse.Namespace, stack: str, target: Target) -> StackRun:
 
 def _docker(args: argparse.Namespace) -> bool:
     """False when the fallback without Docker is asked for: --no-docker or TODO_LOCAL_RUNNER."""
-    runner = os.environ.get(todo_stack.LOCAL_RUNNER_ENV, "docker")
+    runner = os.environ.get(LOCAL_RUNNER_ENV, "docker")
     if runner not in ("docker", "uvicorn"):
-        raise UsageError(
-            f"{todo_stack.LOCAL_RUNNER_ENV}={runner!r}: give docker (the default) or uvicorn"
-        )
+        raise UsageError(f"{LOCAL_RUNNER_ENV}={runner!r}: give docker (the default) or uvicorn")
     return not getattr(args, "no_docker", False) and runner == "docker"
 
 
@@ -410,9 +405,12 @@ class _LiveLine:
             self._open = False
 
 
+LOAD_STACK = "inventory"  # the stack whose bucket `load` uploads to
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     target = _target(args, start_local=False)
-    outputs = _run(args, "inventory", target).outputs()
+    outputs = _run(args, LOAD_STACK, target).outputs()
     extra = _command_args(args)
     say(f"Uploading {args.csv} to s3://{outputs['upload_bucket_name']}...")
     progress = _LiveLine()
@@ -545,31 +543,20 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_smoke(args: argparse.Namespace) -> int:
     target = _target(args, start_local=False)
+    spec = get_stack(args.stack)
+    if spec.smoke is None:
+        raise UsageError(f"the {args.stack} stack has no smoke test")
     outputs = _run(args, args.stack, target).outputs()
-    if args.stack == "inventory":
-        passed = inventory_ops.smoke_inventory(outputs, say)
-    else:
-        token = todo_ops.api_token(target, outputs)
-        passed = todo_ops.smoke_todo(outputs, say, token=token)
-        if passed and args.clients:
-            passed = _load_todo(outputs, token, clients=args.clients, seconds=args.seconds)
+    passed = spec.smoke(target, outputs, say, SmokeOptions(args.clients, args.seconds))
     return EXIT_OK if passed else EXIT_FAILED
 
 
-def _load_todo(outputs: dict[str, Any], token: str | None, *, clients: int, seconds: float) -> bool:
-    base = str(outputs["api_base_url"]).rstrip("/")
-    say(f"{clients} concurrent clients for {seconds:g} s against {base} ...")
-    report = todo_load.run_clients(base, clients=clients, seconds=seconds, token=token)
-    for line in report.summary():
-        say(f"  {line}")
-    if report.all_answered_2xx:
-        say("every request answered 2xx")
-    else:
-        say("some requests were refused or got no answer (see the counts above)")
-    return report.all_answered_2xx
+def _with(hook: str) -> list[str]:
+    """The stacks that have ``hook`` (a StackSpec field): those its command takes."""
+    return [name for name, spec in STACKS.items() if getattr(spec, hook) is not None]
 
 
-TOKEN_STACKS = ("todo",)
+TOKEN_STACKS = _with("api_token")
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -584,7 +571,9 @@ def cmd_token(args: argparse.Namespace) -> int:
     target = resolve_target(named.name, start_local=False)
     if args.target == "auto":
         print(f"Target: {target.name} ({target.reason})", file=sys.stderr)
-    print(todo_ops.api_token(target, outputs), flush=True)
+    api_token = get_stack(args.stack).api_token
+    assert api_token is not None  # the parser offers only the stacks that have one
+    print(api_token(target, outputs), flush=True)
     return EXIT_OK
 
 
@@ -731,10 +720,10 @@ def cmd_local(args: argparse.Namespace) -> int:
         cloud = control.up(work_dir, port=args.port)
         say(f"Local cloud running at {cloud.endpoint_url} (log: {cloud.log_file})")
     elif args.action == "down":
-        for environment in local_environments_with("todo"):
-            stop_local_task(
-                name=todo_stack.local_task_name(environment), on_line=lambda line: say(line)
-            )
+        for spec in STACKS.values():
+            if spec.stop_local is not None:
+                for environment in local_environments_with(spec.name):
+                    spec.stop_local(environment, say)
         stopped = control.down(work_dir)
         say("Local cloud stopped." if stopped else "Local cloud was not running.")
         if forget_local_state():
@@ -749,8 +738,6 @@ def cmd_local(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from orchestrator.local_cloud import control
-
     user_vars = _vars(args, list(STACKS))
     _docker(args)
     _require_terraform()
@@ -758,24 +745,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     target = _target(args)
     for stack in STACKS:
         _run(args, stack, target).check_variables(user_vars)
-    outputs = _run(args, "inventory", target).deploy(user_vars)
-    say(f"\nLoading the sample data {SAMPLE_CSV.name}...")
-    # The topic keeps earlier demos' alerts: list only those this upload caused.
-    uploaded_at = datetime.now(UTC)
-    report = inventory_ops.load_csv(target, outputs, SAMPLE_CSV)
-    say(inventory_ops.format_report(report))
-    todo = _run(args, "todo", target).deploy(user_vars)
-
-    _print_highlights("inventory", outputs)
-    cloud = control.status(local_cloud_dir())
-    messages = cloud.sns_messages() if cloud else []
-    alerts = inventory_ops.alerts_since(messages, outputs.get("topic_arn"), uploaded_at)
-    say(f"  Low-stock alerts this load published to the topic ({len(alerts)}):")
-    for alert in alerts:
-        say(f"    - {alert.get('subject') or ''}: {alert.get('message')}")
-    if not alerts:
-        say("    (none: an item alerts once, when it runs low; the sample was loaded before)")
-    _print_highlights("todo", todo)
+    deployed: list[tuple[str, dict[str, Any], Callable[[], list[str]] | None]] = []
+    for name, spec in STACKS.items():
+        outputs = _run(args, name, target).deploy(user_vars)
+        # A stack's demo step (sample data) runs before the next stack deploys.
+        closing = spec.demo_step(target, outputs, say) if spec.demo_step else None
+        deployed.append((name, outputs, closing))
+    for name, outputs, closing in deployed:
+        _print_highlights(name, outputs)
+        for line in closing() if closing else []:
+            say(line)
     say(f"\n{demo_closing(args.env)}")
     return EXIT_OK
 
@@ -828,7 +807,7 @@ def build_parser() -> argparse.ArgumentParser:
     no_docker_help = (
         "local target, todo: run the app under uvicorn on SQLite instead of the task's "
         "containers (no image is built, no MySQL); without it a deploy stops when no Docker "
-        f"engine answers. Same as {todo_stack.LOCAL_RUNNER_ENV}=uvicorn"
+        f"engine answers. Same as {LOCAL_RUNNER_ENV}=uvicorn"
     )
     verbose_help = (
         "print every terraform event as it comes, instead of a progress line and a summary "
@@ -996,7 +975,7 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--since", type=float, default=60.0, help="minutes back (default 60)")
 
     smoke = add("smoke", cmd_smoke, "check that a deployed stack answers")
-    smoke.add_argument("stack", choices=list(STACKS))
+    smoke.add_argument("stack", choices=_with("smoke"))
     smoke.add_argument(
         "--clients",
         type=_positive_int,

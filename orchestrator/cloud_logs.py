@@ -6,23 +6,18 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrator.stacks import Say, StackError
+from orchestrator.stack_spec import Say, StackError
+from orchestrator.stacks import get_stack
 from orchestrator.targets import Target
 
 
 def log_groups(deployed: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Short names for the log groups of the deployed stacks (stack name -> its outputs)."""
     groups: dict[str, str] = {}
-    inventory = deployed.get("inventory") or {}
-    groups.update(inventory.get("log_group_names") or {})
-    for key, function_name in (inventory.get("function_names") or {}).items():
-        if key in groups:
-            groups[function_name] = groups[key]
-    todo = deployed.get("todo") or {}
-    if todo.get("log_group_name"):
-        groups["todo"] = todo["log_group_name"]
-    if todo.get("db_log_group_name"):
-        groups["todo-db"] = todo["db_log_group_name"]
+    for name, outputs in deployed.items():
+        hook = get_stack(name).log_groups
+        if hook is not None:
+            groups.update(hook(outputs or {}))
     return groups
 
 

@@ -15,7 +15,7 @@ from orchestrator.cost import CostEstimate, estimate
 from orchestrator.generated_root import GeneratedRoot, hand_run_plan_lines
 from orchestrator.run_reporter import TerraformReporter
 from orchestrator.saved_settings import SavedSettings, listed, not_saved
-from orchestrator.stacks import Say, StackError, StackSpec, forced_lab_role
+from orchestrator.stack_spec import Say, StackError, StackSpec, forced_lab_role
 from orchestrator.targets import Target
 from orchestrator.terraform import (
     MIRROR_CONFIG_NAME,

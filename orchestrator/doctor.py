@@ -23,7 +23,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orchestrator import expired_credentials
-from orchestrator.catalog import STACKS, get_stack
+from orchestrator.stacks import STACKS, get_stack
 from orchestrator.targets import (
     DEFAULT_REGION,
     LabRoleUnknownError,
@@ -189,7 +189,7 @@ def provider_source_check(stacks: Iterable[str], *, timeout: float = 5) -> Check
 
 def docker_checks() -> list[Check]:
     """Docker builds the TODO image; nothing else needs it, so these only warn."""
-    from orchestrator import images
+    from orchestrator.stacks.todo import images
 
     why = "only the todo stack needs it, to build its image"
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import UsageError
-from orchestrator.stacks import StackError, StackSpec
+from orchestrator.stack_spec import StackError, StackSpec
 from orchestrator.var_check import declared_variables
 
 # Set by the orchestrator from the target and --env on every run, whatever was given before.

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orchestrator import state_backend, sweep
 from orchestrator.deploy import StackRun
-from orchestrator.stacks import StackError
+from orchestrator.stack_spec import StackError
 from orchestrator.terraform import TerraformError
 
 LOCK_ERROR = "Error acquiring the state lock"

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orchestrator import state_backend
 from orchestrator.deploy import StackRun
-from orchestrator.stacks import StackError
+from orchestrator.stack_spec import StackError
 from orchestrator.terraform import state_resources
 
 PROJECT = "cloud-reference-stacks"

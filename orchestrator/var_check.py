@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import UsageError
-from orchestrator.stacks import StackError
+from orchestrator.stack_spec import StackError
 from orchestrator.terraform import Terraform, TerraformError
 from orchestrator.workspace import REPO_ROOT
 

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
-from orchestrator.container_task import DEFAULT_MYSQL_IMAGE, LOCAL_SIDECAR_IMAGE
-from orchestrator.images import (
+from orchestrator.stacks.todo.container_task import DEFAULT_MYSQL_IMAGE, LOCAL_SIDECAR_IMAGE
+from orchestrator.stacks.todo.images import (
     LOCAL_BASE_IMAGE,
     LOCAL_REGISTRY,
     ImageRef,

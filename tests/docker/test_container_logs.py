@@ -18,9 +18,9 @@ import boto3
 import pytest
 
 from devtools.ports import free_port
-from orchestrator.images import docker_client
 from orchestrator.local_cloud import control
 from orchestrator.local_cloud.container_logs import awslogs_labels
+from orchestrator.stacks.todo.images import docker_client
 
 PORTS = range(4770, 4780)
 # Writes three lines, waits for a file to appear (the test's signal), then writes two more.

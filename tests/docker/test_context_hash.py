@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.dockerignore import context_files, is_excluded, parse
-from orchestrator.images import ImageError, context_hash, image_tag, platform_for
+from orchestrator.stacks.todo.dockerignore import context_files, is_excluded, parse
+from orchestrator.stacks.todo.images import ImageError, context_hash, image_tag, platform_for
 from tests.conftest import REPO_ROOT
 
 APP_DIR = REPO_ROOT / "app_todo"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.container_task import run_container_task, stop_container_task
-from orchestrator.images import (
+from orchestrator.stacks.todo.container_task import run_container_task, stop_container_task
+from orchestrator.stacks.todo.images import (
     ImageRef,
     build_args_for,
     build_image,
@@ -21,7 +21,7 @@ from orchestrator.images import (
     image_size,
     resolve_ca_bundle,
 )
-from orchestrator.local_task_common import LocalTaskError
+from orchestrator.stacks.todo.local_task_common import LocalTaskError
 from tests.docker.conftest import APP_DIR
 from tests.docker.crud import exercise_crud
 

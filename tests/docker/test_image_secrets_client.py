@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from orchestrator.images import ImageRef, docker_client
+from orchestrator.stacks.todo.images import ImageRef, docker_client
 
 PROBE = """
 import json, logging, os, botocore

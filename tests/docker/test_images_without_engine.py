@@ -13,8 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from orchestrator import images
-from orchestrator.local_tasks import run_local_task, stop_local_task
+from orchestrator.stacks.todo import images
+from orchestrator.stacks.todo.local_tasks import run_local_task, stop_local_task
 
 MANIFEST = json.dumps(
     {

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import images
-from orchestrator.images import (
+from orchestrator.stacks.todo import images
+from orchestrator.stacks.todo.images import (
     ImageError,
     ImageRef,
     build_image,
@@ -22,8 +22,8 @@ from orchestrator.images import (
     image_exists_locally,
     image_tag,
 )
-from orchestrator.local_task_common import LocalTaskError
-from orchestrator.local_tasks import run_local_task
+from orchestrator.stacks.todo.local_task_common import LocalTaskError
+from orchestrator.stacks.todo.local_tasks import run_local_task
 from tests.docker.conftest import APP_DIR, TEST_REPOSITORY
 
 PROBE_REPOSITORY = "local/todo-arch-probe"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from orchestrator.images import (
+from orchestrator.stacks.todo.images import (
     ImageRef,
     docker_client,
     image_exists_in_registry,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import requests
 
-from orchestrator.local_tasks import run_local_task, stop_local_task
-from orchestrator.uvicorn_task import run_uvicorn_task, stop_uvicorn_task
+from orchestrator.stacks.todo.local_tasks import run_local_task, stop_local_task
+from orchestrator.stacks.todo.uvicorn_task import run_uvicorn_task, stop_uvicorn_task
 from tests.docker.crud import exercise_crud
 
 

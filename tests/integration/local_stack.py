@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from devtools.ports import free_port
-from orchestrator.catalog import get_stack
 from orchestrator.cli import main
 from orchestrator.deploy import StackRun
-from orchestrator.stacks import parse_user_vars
+from orchestrator.stack_spec import parse_user_vars
+from orchestrator.stacks import get_stack
 from orchestrator.targets import Target, resolve_target
 from tests.conftest import require_component
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.inventory_ops import http_get
+from orchestrator.stacks.inventory.ops import http_get
 from tests.integration.inventory_checks import alerts, report, scan_table, stream_barrier
 from tests.integration.local_stack import (
     DeployedStack,

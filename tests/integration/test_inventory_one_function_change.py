@@ -18,7 +18,7 @@ import pytest
 
 from devtools.inventory_sources import change_one_line, copy_inventory_sources
 from orchestrator.deploy import StackRun
-from orchestrator.stacks import inventory_from
+from orchestrator.stacks.inventory import inventory_from
 from orchestrator.workspace import build_dir
 from tests.integration.local_stack import DeployedStack, applied_on_local_cloud
 

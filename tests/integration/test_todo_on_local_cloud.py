@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from orchestrator.stacks.todo.steps import local_port
 from orchestrator.targets import Target
-from orchestrator.todo_stack import local_port
 from tests.integration.local_stack import DeployedStack, applied_on_local_cloud, free_port
 
 pytestmark = pytest.mark.integration

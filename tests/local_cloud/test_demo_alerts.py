@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrator.inventory_ops import alerts_since
 from orchestrator.local_cloud.control import LocalCloud
+from orchestrator.stacks.inventory.ops import alerts_since
 from tests.local_cloud.conftest import unique
 
 

@@ -16,8 +16,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orchestrator.local_cloud import control
-from orchestrator.local_task_common import TaskRoles, resolve_secrets, task_role_environment
-from orchestrator.local_tasks import LocalTaskError, run_local_task
+from orchestrator.stacks.todo.local_task_common import (
+    TaskRoles,
+    resolve_secrets,
+    task_role_environment,
+)
+from orchestrator.stacks.todo.local_tasks import LocalTaskError, run_local_task
 from tests.local_cloud.conftest import ACCOUNT_ID, free_port, unique
 from tests.local_cloud.functions import handlers_zip
 

@@ -17,10 +17,10 @@ import pytest
 
 from devtools.ports import free_port
 from orchestrator import prices_us_east_1 as prices
-from orchestrator.catalog import get_stack
 from orchestrator.cli import EXIT_OK, main
 from orchestrator.cost import CostEstimate, estimate
 from orchestrator.deploy import StackRun
+from orchestrator.stacks import get_stack
 from orchestrator.targets import Target, TargetName, resolve_target
 from tests.integration.local_stack import require_local_cloud_parts
 

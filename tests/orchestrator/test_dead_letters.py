@@ -16,8 +16,8 @@ from app_inventory.inventory_csv import Columns
 from app_inventory.range_task import RangeTask
 from app_inventory.stock_changes import PoisonRecord
 from app_inventory.stream_dead_letters import poison_message
-from orchestrator import dead_letters
 from orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from orchestrator.stacks.inventory import dead_letters
 from tests.orchestrator.moto_inventory import (
     Clients,
     create_stack,

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from devtools.ports import free_port
-from orchestrator.catalog import get_stack
 from orchestrator.cli import EXIT_OK, main
 from orchestrator.deploy import StackRun
+from orchestrator.stacks import get_stack
 from orchestrator.targets import Target, resolve_target
 from tests.integration.local_stack import require_local_cloud_parts, run_cli
 

@@ -17,9 +17,9 @@ import pytest
 from devtools.ports import free_port
 from orchestrator.cli import EXIT_FAILED, EXIT_USAGE, main
 from orchestrator.errors import OrchestrateError, UsageError
-from orchestrator.images import ImageError, engine_available
 from orchestrator.local_cloud import control
 from orchestrator.local_cloud.monkeypatch import MOTO_VERSION
+from orchestrator.stacks.todo.images import ImageError, engine_available
 from orchestrator.state_backend import BUCKET_ENV, StateBackendError
 from orchestrator.terraform import MIRROR_ENV, TerraformError
 from orchestrator.var_check import InvalidVariableError, UnknownVariableError

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from devtools.ports import free_port
-from orchestrator import generated_root, stacks
+from orchestrator import generated_root, stack_spec
 from orchestrator.deploy import StackRun
 from orchestrator.generated_root import LOCK_FILE_NAME, OVERRIDE_FILE_NAME, GeneratedRoot
-from orchestrator.stacks import StackSpec
+from orchestrator.stack_spec import StackSpec
 from orchestrator.state_backend import BUCKET_ENV, OVERRIDE_TEXT, PREFIX_ENV
 from orchestrator.targets import Target
 from orchestrator.terraform import Terraform
@@ -254,7 +254,7 @@ def test_deploy_plan_destroy_with_team_state_write_nothing_into_the_source_tree(
     cloud_target: Target, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a stack in the repository and a state bucket named in the environment
-    monkeypatch.setattr(stacks, "TERRAFORM_DIR", TREE)
+    monkeypatch.setattr(stack_spec, "TERRAFORM_DIR", TREE)
     before, status_before = snapshot(TREE), git_status(TREE)
     lines: list[str] = []
     run = StackRun(SPEC, cloud_target, "dev", lines.append)
@@ -280,7 +280,7 @@ def test_two_environments_keep_their_own_backend_settings(
     cloud_target: Target, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN one environment on the bucket
-    monkeypatch.setattr(stacks, "TERRAFORM_DIR", TREE)
+    monkeypatch.setattr(stack_spec, "TERRAFORM_DIR", TREE)
     team = StackRun(SPEC, cloud_target, "team", print)
     team.deploy({"names": ["a"]})
 

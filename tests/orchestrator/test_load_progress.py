@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator import inventory_ops
 from orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from orchestrator.stacks.inventory import ops as inventory_ops
 from orchestrator.targets import Target
 from tests.orchestrator.moto_inventory import (
     REGION,

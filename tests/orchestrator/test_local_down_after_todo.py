@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from devtools.ports import free_port
-from orchestrator import images
+from orchestrator.stacks.todo import images
 from tests.conftest import require_component
 from tests.integration.local_stack import applied_on_local_cloud, run_cli
 

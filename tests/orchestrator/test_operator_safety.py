@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from devtools.ports import free_port
-from orchestrator.catalog import get_stack
 from orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from orchestrator.deploy import StackRun, plan_record_path
+from orchestrator.stacks import get_stack
 from orchestrator.targets import Target, resolve_target
 from orchestrator.workspace import local_environments_with
 from tests.integration.local_stack import require_local_cloud_parts, run_cli

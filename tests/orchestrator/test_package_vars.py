@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.deploy import StackRun
-from orchestrator.stacks import INVENTORY, INVENTORY_PACKAGE_VARS
+from orchestrator.stacks.inventory import STACK as INVENTORY
+from orchestrator.stacks.inventory.stack import INVENTORY_PACKAGE_VARS
 from orchestrator.targets import Target
 
 

@@ -21,7 +21,7 @@ import pytest
 from devtools.ports import free_port
 from orchestrator.cli import EXIT_OK, EXIT_USAGE, main
 from orchestrator.deploy import StackRun
-from orchestrator.stacks import INVENTORY
+from orchestrator.stacks.inventory import STACK as INVENTORY
 from orchestrator.targets import Target, resolve_target
 from orchestrator.var_check import InvalidVariableError
 from orchestrator.workspace import REPO_ROOT

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from devtools.ports import free_port
-from orchestrator import stacks, state_backend
+from orchestrator import stack_spec, state_backend
 from orchestrator.cli import EXIT_FAILED, main
 from orchestrator.deploy import StackRun
 from orchestrator.generated_root import OVERRIDE_FILE_NAME
-from orchestrator.stacks import StackSpec
+from orchestrator.stack_spec import StackSpec
 from orchestrator.state_backend import (
     BUCKET_ENV,
     MIGRATED_SUFFIX,
@@ -81,7 +81,7 @@ def bucket(s3: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "terraform"
     shutil.copytree(FIXTURE, root / "stacks" / STACK)
-    monkeypatch.setattr(stacks, "TERRAFORM_DIR", root)
+    monkeypatch.setattr(stack_spec, "TERRAFORM_DIR", root)
     return root / "stacks" / STACK
 
 

@@ -1,6 +1,6 @@
 """A held state lock, explained, and `unlock`: real terraform, team state in S3 on the local cloud.
 
-The stack is test_state_backend's provider-free fixture, registered in the catalog for the
+The stack is test_state_backend's provider-free fixture, registered in the stack registry for the
 command line. The local cloud runs in the work dir the commands use, so `--target local` finds it.
 """
 
@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from devtools.ports import free_port
-from orchestrator import catalog, state_lock
+from orchestrator import stacks, state_lock
 from orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from orchestrator.local_cloud.control import PORT_ENV
-from orchestrator.stacks import StackError
+from orchestrator.stack_spec import StackError
 from orchestrator.state_backend import BUCKET_ENV, PREFIX_ENV
 from orchestrator.terraform import TerraformError
 from tests.conftest import require_component
@@ -61,8 +61,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]
 def team_state(
     home: tuple[Path, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[str, Any]:
-    """The state stack in the catalog, state in a fresh versioned bucket: (bucket, s3 client)."""
-    from orchestrator import stacks
+    """The state stack in the registry, state in a fresh versioned bucket: (bucket, s3 client)."""
+    from orchestrator import stack_spec
     from orchestrator.local_cloud import control
 
     root, port = home
@@ -74,8 +74,8 @@ def team_state(
     monkeypatch.setenv(PORT_ENV, str(port))
     fixture = Path(__file__).parent / "fixtures" / "state_stack"
     shutil.copytree(fixture, tmp_path / "terraform" / "stacks" / STACK)
-    monkeypatch.setattr(stacks, "TERRAFORM_DIR", tmp_path / "terraform")
-    monkeypatch.setitem(catalog.STACKS, STACK, SPEC)
+    monkeypatch.setattr(stack_spec, "TERRAFORM_DIR", tmp_path / "terraform")
+    monkeypatch.setitem(stacks.STACKS, STACK, SPEC)
     cloud = control.status(own / "local-cloud")
     assert cloud is not None
     env = cloud.env()

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from devtools.ports import free_port
-from orchestrator.stacks import StackError
+from orchestrator.stack_spec import StackError
+from orchestrator.stacks.todo.steps import wait_for_healthy_targets
 from orchestrator.targets import Target
 from orchestrator.terraform import Terraform
-from orchestrator.todo_stack import wait_for_healthy_targets
 from tests.conftest import require_component
 
 

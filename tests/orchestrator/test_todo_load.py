@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from devtools.ports import free_port
-from orchestrator.todo_load import run_clients
+from orchestrator.stacks.todo.load import run_clients
 from tests.app_todo.app_process import AppProcess, app_process
 from tests.app_todo.databases import fresh_mysql_database, require_mariadb
 

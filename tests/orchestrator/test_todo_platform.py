@@ -15,8 +15,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from orchestrator.stacks import StackError
-from orchestrator.todo_stack import _platform, cpu_architecture
+from orchestrator.stack_spec import StackError
+from orchestrator.stacks.todo.steps import _platform, cpu_architecture
 
 
 def test_the_build_platform_follows_cpu_architecture() -> None:

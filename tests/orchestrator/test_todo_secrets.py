@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from orchestrator.cli import EXIT_FAILED, EXIT_OK, main
-from orchestrator.local_task_common import LocalTaskError, read_secret_value
-from orchestrator.todo_stack import task_environment, task_secrets
+from orchestrator.stacks.todo.local_task_common import LocalTaskError, read_secret_value
+from orchestrator.stacks.todo.steps import task_environment, task_secrets
 from tests.orchestrator.moto_inventory import Clients, use_as_aws
 
 

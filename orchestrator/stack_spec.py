@@ -1,17 +1,18 @@
-"""The stacks the orchestrator knows: where their Terraform lives and how their inputs are made."""
+"""What a stack is to the generic core: a ``StackSpec`` of hooks that deploy, plan and destroy
+drive, and optional hooks that the command line offers when a stack has them (smoke, token,
+logs, demo). Each stack's package under ``orchestrator/stacks/`` makes one."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from orchestrator.errors import OrchestrateError
-from orchestrator.packaging import build_function_packages, handler_modules
 from orchestrator.targets import Target
 from orchestrator.terraform import Terraform
-from orchestrator.workspace import REPO_ROOT, build_dir
+from orchestrator.workspace import REPO_ROOT
 
 Say = Callable[[str], None]
 
@@ -46,6 +47,28 @@ Preflight = Callable[[StackContext, Mapping[str, Any]], None]
 StandIns = Callable[[Path], dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class SmokeOptions:
+    """What ``smoke`` was asked for beyond the checks: concurrent clients, for how long."""
+
+    clients: int = 0
+    seconds: float = 30.0
+
+
+# Optional hooks: a stack without one has no such command (or nothing to do there).
+# Smoke-test the deployed stack over its public endpoints; True when every check passed.
+Smoke = Callable[[Target, dict[str, Any], Say, SmokeOptions], bool]
+# The bearer token of the stack's API (None: the API is open).
+ApiToken = Callable[[Target, dict[str, Any]], str | None]
+# Short names (as ``logs NAME`` takes) -> log groups, from the stack's outputs.
+LogGroups = Callable[[dict[str, Any]], dict[str, str]]
+# Stop what the stack runs outside the local cloud (a local task) for an environment.
+StopLocal = Callable[[str, Say], None]
+# The demo's step right after the stack's deploy (sample data); it returns what to say
+# under the stack's highlights at the end of the demo.
+DemoStep = Callable[[Target, dict[str, Any], Say], Callable[[], list[str]]]
+
+
 def _no_before_plan(_ctx: StackContext, variables: dict[str, Any]) -> dict[str, Any]:
     return variables
 
@@ -63,7 +86,6 @@ def _no_stand_ins(_work_dir: Path) -> dict[str, Any]:
 
 
 TERRAFORM_DIR = REPO_ROOT / "terraform"
-INVENTORY_PACKAGE = REPO_ROOT / "app_inventory"
 
 
 class StackError(OrchestrateError):
@@ -90,6 +112,13 @@ class StackSpec:
     # Variables whose values (a path, or a map of paths) name files that prepare builds:
     # remembered values naming a file that is gone are made again before a destroy.
     package_vars: tuple[str, ...] = ()
+    # Optional: the commands that use them (smoke, token, logs, local down, demo) offer or
+    # run them only for the stacks that have them.
+    smoke: Smoke | None = None
+    api_token: ApiToken | None = None
+    log_groups: LogGroups | None = None
+    stop_local: StopLocal | None = None
+    demo_step: DemoStep | None = None
 
     @property
     def config_dir(self) -> Path:
@@ -126,80 +155,3 @@ def forced_lab_role(user_vars: Mapping[str, Any]) -> str | None:
     """``--var lab_role_arn``: an ARN, or none/null/empty for roles the module creates."""
     forced = user_vars.get("lab_role_arn")
     return None if forced in (None, "", "none", "null") else str(forced)
-
-
-# ------------------------------------------------------------------------------- inventory
-INVENTORY_PACKAGE_VARS = ("lambda_packages", "lambda_layer_path")
-
-
-def _inventory_preparer(source_dir: Path) -> Prepare:
-    """Prepare from the sources in ``source_dir`` (a copy, for benchmarks and tests)."""
-
-    def prepare(ctx: StackContext, user_vars: dict[str, Any]) -> dict[str, Any]:
-        say, target = ctx.say, ctx.target
-        say("Packaging the inventory Lambda functions (a zip each, dependencies as a layer)...")
-        # The same paths whatever the source dir: a path that changes is a planned change.
-        packages = build_function_packages(
-            source_dir,
-            build_dir() / "inventory",
-            requirements=source_dir / "requirements.txt",
-            cache_dir=build_dir() / "cache",
-        )
-        for key, package in sorted(packages.functions.items()):
-            say(f"  {key}.zip sha256 {package.sha256[:12]}")
-        say(f"  {packages.layer.path.name} sha256 {packages.layer.sha256[:12]}")
-        variables: dict[str, Any] = {
-            "region": target.region,
-            "environment": ctx.environment,
-            "lambda_packages": {key: str(p.path) for key, p in packages.functions.items()},
-            "lambda_layer_path": str(packages.layer.path),
-            "website_source_dir": str(INVENTORY_PACKAGE / "web"),
-        }
-        variables.update({k: v for k, v in user_vars.items() if k != "lab_role_arn"})
-        variables["lab_role_arn"] = lab_role(target, user_vars, say)
-        return variables
-
-    return prepare
-
-
-def _inventory_stand_ins(work_dir: Path) -> dict[str, Any]:
-    # The module checks that each package is a zip that exists, not what it holds.
-    work_dir.mkdir(parents=True, exist_ok=True)
-    stand_in = work_dir / "stand-in.zip"
-    stand_in.write_bytes(b"")
-    return {
-        "lambda_packages": {key: str(stand_in) for key in handler_modules(INVENTORY_PACKAGE)},
-        "lambda_layer_path": str(stand_in),
-        "website_source_dir": str(INVENTORY_PACKAGE / "web"),
-    }
-
-
-def _finish_inventory(ctx: StackContext, outputs: dict[str, Any]) -> dict[str, Any]:
-    target = ctx.target
-    if target.name == "local" and target.endpoint_url and outputs.get("website_bucket_name"):
-        # Website endpoints are not real hosts locally: the local cloud serves the bucket.
-        outputs["website_url"] = f"{target.endpoint_url}/_website/{outputs['website_bucket_name']}/"
-    return outputs
-
-
-INVENTORY = StackSpec(
-    name="inventory",
-    summary="serverless inventory: S3 -> Lambda -> DynamoDB -> SNS, HTTP API, website",
-    prepare=_inventory_preparer(INVENTORY_PACKAGE),
-    finish=_finish_inventory,
-    stand_ins=_inventory_stand_ins,
-    package_vars=INVENTORY_PACKAGE_VARS,
-    highlights=(
-        ("Website", "website_url"),
-        ("API", "api_endpoint"),
-        ("Upload bucket", "upload_bucket_name"),
-        ("Low-stock topic", "topic_arn"),
-        ("Table", "table_name"),
-    ),
-)
-
-
-def inventory_from(source_dir: Path) -> StackSpec:
-    """The inventory stack with its functions packaged from ``source_dir`` (a copy of
-    ``app_inventory/``): benchmarks and tests change code there, never in the repository."""
-    return replace(INVENTORY, prepare=_inventory_preparer(source_dir))

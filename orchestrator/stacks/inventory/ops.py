@@ -13,7 +13,7 @@ from typing import Any
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orchestrator.stacks import Say, StackError
+from orchestrator.stack_spec import Say, StackError
 from orchestrator.targets import Target
 
 REPORT_SUFFIX = ".report.json"

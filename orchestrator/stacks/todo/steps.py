@@ -18,12 +18,17 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orchestrator import images, todo_ops
-from orchestrator.container_task import MYSQL_IMAGE_ENV
 from orchestrator.local_cloud.container_logs import awslogs_labels
-from orchestrator.local_task_common import DEFAULT_PORT, LocalTask, LocalTaskError, TaskRoles
-from orchestrator.local_tasks import run_local_task, stop_local_task
-from orchestrator.stacks import StackContext, StackError, lab_role
+from orchestrator.stack_spec import StackContext, StackError, lab_role
+from orchestrator.stacks.todo import images, ops
+from orchestrator.stacks.todo.container_task import MYSQL_IMAGE_ENV
+from orchestrator.stacks.todo.local_task_common import (
+    DEFAULT_PORT,
+    LocalTask,
+    LocalTaskError,
+    TaskRoles,
+)
+from orchestrator.stacks.todo.local_tasks import run_local_task, stop_local_task
 from orchestrator.targets import Target
 from orchestrator.workspace import REPO_ROOT
 
@@ -196,7 +201,7 @@ def _show_token(ctx: StackContext, outputs: dict[str, Any]) -> None:
     """Say the API's token once, after the deploy; it is never written into the outputs."""
     command = f"python orchestrate.py token todo --target {ctx.target.name} --env {ctx.environment}"
     try:
-        token = todo_ops.api_token(ctx.target, outputs)
+        token = ops.api_token(ctx.target, outputs)
     except (BotoCoreError, ClientError, StackError) as error:
         # The stack is deployed: a token we cannot show must not fail the deploy.
         ctx.say(f"\nCould not read the API token ({error}); try later with '{command}'.")
@@ -208,7 +213,7 @@ def _show_token(ctx: StackContext, outputs: dict[str, Any]) -> None:
         f"\nThe API's {guarded} on /tasks need this bearer token (print it again with '{command}'):"
     )
     ctx.say(f"  {token}")
-    ctx.say(f"  {todo_ops.curl_example(outputs, token)}")
+    ctx.say(f"  {ops.curl_example(outputs, token)}")
 
 
 def local_task_name(environment: str) -> str:

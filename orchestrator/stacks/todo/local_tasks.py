@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from orchestrator.container_task import run_container_task, stop_container_task
-from orchestrator.images import DEFAULT_CPU_ARCHITECTURE, engine_available
-from orchestrator.local_task_common import (
+from orchestrator.stacks.todo.container_task import run_container_task, stop_container_task
+from orchestrator.stacks.todo.images import DEFAULT_CPU_ARCHITECTURE, engine_available
+from orchestrator.stacks.todo.local_task_common import (
     DEFAULT_NAME,
     DEFAULT_PORT,
     LineSink,
@@ -23,7 +23,7 @@ from orchestrator.local_task_common import (
     resolve_secrets,
     task_role_environment,
 )
-from orchestrator.uvicorn_task import run_uvicorn_task, stop_uvicorn_task
+from orchestrator.stacks.todo.uvicorn_task import run_uvicorn_task, stop_uvicorn_task
 
 __all__ = [
     "DEFAULT_PORT",

@@ -16,14 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.images import (
+from orchestrator.stacks.todo.images import (
     DEFAULT_CPU_ARCHITECTURE,
     PLATFORMS,
     docker_client,
     image_architecture,
     image_exists_locally,
 )
-from orchestrator.local_task_common import (
+from orchestrator.stacks.todo.local_task_common import (
     DEFAULT_NAME,
     DEFAULT_PORT,
     LineSink,

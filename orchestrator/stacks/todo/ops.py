@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orchestrator.stacks import Say, StackError
+from orchestrator.stack_spec import Say, StackError
 from orchestrator.targets import Target
 
 

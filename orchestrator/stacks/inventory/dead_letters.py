@@ -27,7 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orchestrator.stacks import StackError
+from orchestrator.stack_spec import StackError
 
 log = logging.getLogger(__name__)
 

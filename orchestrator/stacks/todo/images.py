@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from orchestrator.dockerignore import context_files
 from orchestrator.errors import OrchestrateError
+from orchestrator.stacks.todo.dockerignore import context_files
 
 if TYPE_CHECKING:
     from docker import DockerClient

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 
-from orchestrator.local_task_common import (
+from orchestrator.stacks.todo.local_task_common import (
     CREDENTIAL_ENV,
     DEFAULT_NAME,
     DEFAULT_PORT,
