@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# make test runs the suite in parallel processes (pytest-xdist, whole modules each): most of
+# its time is spent waiting on terraform and the local cloud, not on the CPU.
+TEST_WORKERS ?= 4
 ENV ?= dev
 TARGET ?= auto
 ORCH := $(PY) orchestrate.py
@@ -44,10 +47,10 @@ demo: venv
 	$(ORCH) demo --env $(ENV)
 
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: venv
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not integration"
 
 # Deploys both stacks to the AWS account whose credentials resolve (LAB_ROLE_ARN=... for Learner
 # Lab), smoke-tests, re-plans, prints the cost, and always destroys. Never part of 'make test'.

@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[Browser]:
-    """The headless Chromium, shared by every package that imports these fixtures."""
+    """The headless Chromium of one test module. Playwright's sync API keeps an event loop running
+    while it is open, so it must not outlive the module: another module run later in the same
+    process (pytest-xdist mixes them) may need to run an event loop of its own."""
     with shared_chromium() as browser:
         yield browser
 

@@ -54,6 +54,18 @@ def require_local_cloud_parts() -> None:
     )
 
 
+@contextmanager
+def own_local_cloud(ports: range, monkeypatch: Any) -> Iterator[Target]:
+    """The local cloud on a free port of ``ports`` (in the caller's work dir, which the caller
+    isolates), stopped when the block ends."""
+    require_local_cloud_parts()
+    monkeypatch.setenv("ORCHESTRATE_LOCAL_PORT", str(free_port(ports)))
+    try:
+        yield resolve_target("local")
+    finally:
+        assert main(["local", "down"]) == 0
+
+
 @dataclass
 class DeployedStack:
     name: str

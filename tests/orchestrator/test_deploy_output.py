@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from devtools.ports import free_port
-from orchestrator.cli import EXIT_OK, main
+from orchestrator.cli import EXIT_OK
 from orchestrator.deploy import StackRun
 from orchestrator.stacks import get_stack
-from orchestrator.targets import Target, resolve_target
-from tests.integration.local_stack import require_local_cloud_parts, run_cli
+from orchestrator.targets import Target
+from tests.integration.local_stack import own_local_cloud, run_cli
 
 PORTS = range(4840, 4850)
 
@@ -26,12 +25,8 @@ PORTS = range(4840, 4850)
 @pytest.fixture
 def local_target(isolated_environment: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
     """The local cloud, in this test's own work dir and on a free port, stopped at teardown."""
-    require_local_cloud_parts()
-    monkeypatch.setenv("ORCHESTRATE_LOCAL_PORT", str(free_port(PORTS)))
-    try:
-        yield resolve_target("local")
-    finally:
-        assert main(["local", "down"]) == EXIT_OK
+    with own_local_cloud(PORTS, monkeypatch) as target:
+        yield target
 
 
 def log_named(out: str) -> Path:

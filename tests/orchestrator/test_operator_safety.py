@@ -19,9 +19,9 @@ from devtools.ports import free_port
 from orchestrator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from orchestrator.deploy import StackRun, plan_record_path
 from orchestrator.stacks import get_stack
-from orchestrator.targets import Target, resolve_target
+from orchestrator.targets import Target
 from orchestrator.workspace import local_environments_with
-from tests.integration.local_stack import require_local_cloud_parts, run_cli
+from tests.integration.local_stack import own_local_cloud, run_cli
 
 PORTS = range(4760, 4770)
 
@@ -29,12 +29,8 @@ PORTS = range(4760, 4770)
 @pytest.fixture
 def local_target(isolated_environment: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
     """The local cloud, in this test's own work dir and on a free port, stopped at teardown."""
-    require_local_cloud_parts()
-    monkeypatch.setenv("ORCHESTRATE_LOCAL_PORT", str(free_port(PORTS)))
-    try:
-        yield resolve_target("local")
-    finally:
-        assert main(["local", "down"]) == EXIT_OK
+    with own_local_cloud(PORTS, monkeypatch) as target:
+        yield target
 
 
 def workspace(stack: str, environment: str) -> Path:

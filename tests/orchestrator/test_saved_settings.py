@@ -18,14 +18,13 @@ from typing import Any
 
 import pytest
 
-from devtools.ports import free_port
 from orchestrator.cli import EXIT_OK, EXIT_USAGE, main
 from orchestrator.deploy import StackRun
 from orchestrator.stacks.inventory import STACK as INVENTORY
-from orchestrator.targets import Target, resolve_target
+from orchestrator.targets import Target
 from orchestrator.var_check import InvalidVariableError
 from orchestrator.workspace import REPO_ROOT
-from tests.integration.local_stack import require_local_cloud_parts, run_cli
+from tests.integration.local_stack import own_local_cloud, run_cli
 
 LOCAL = ["--target", "local"]
 PORTS = range(4830, 4840)
@@ -282,12 +281,8 @@ def test_an_unreadable_settings_file_is_an_error_naming_it(
 @pytest.fixture
 def local_target(isolated_environment: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
     """The local cloud, in this test's own work dir and on a free port, stopped at teardown."""
-    require_local_cloud_parts()
-    monkeypatch.setenv("ORCHESTRATE_LOCAL_PORT", str(free_port(PORTS)))
-    try:
-        yield resolve_target("local")
-    finally:
-        assert main(["local", "down"]) == EXIT_OK
+    with own_local_cloud(PORTS, monkeypatch) as target:
+        yield target
 
 
 def threshold(target: Target, run: StackRun) -> str:
