@@ -47,10 +47,13 @@ demo: venv
 	$(ORCH) demo --env $(ENV)
 
 test: venv
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	status=0; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not aws and not alone" || status=1; \
+	$(PY) -m pytest -m "alone and not aws" || status=1; \
+	exit $$status
 
 test-fast: venv
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not integration"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not integration and not aws"
 
 # Deploys both stacks to the AWS account whose credentials resolve (LAB_ROLE_ARN=... for Learner
 # Lab), smoke-tests, re-plans, prints the cost, and always destroys. Never part of 'make test'.

@@ -288,12 +288,37 @@ def cmd_destroy(args: argparse.Namespace) -> int:
         say(f"Nothing to destroy on target {named.name} (env {args.env}).")
         return EXIT_OK
     target = _target(args)
+    code = EXIT_OK
     for stack in stacks:
-        if _run(args, stack, target).destroy():
+        run = _run(args, stack, target)
+        destroyed = run.destroy()
+        if destroyed:
             say(f"{stack}: destroyed.")
         else:
             say(f"{stack}: nothing to destroy on target {target.name} (env {args.env}).")
-    return EXIT_OK
+            # Only then: AWS's tagging API lists just-deleted resources for a while.
+            if _say_stranded(args, run):
+                code = EXIT_FAILED  # the stack is not gone: a script must not think it is
+    return code
+
+
+def _say_stranded(args: argparse.Namespace, run: StackRun) -> bool:
+    """After a destroy, what is still tagged for the stack and held by no state (a killed
+    deploy's resources): destroy cannot see them, the sweep removes them. True if any."""
+    try:
+        found = sweep.sweep(run)
+    except OrchestrateError as error:
+        say(f"  (could not check for resources no state holds: {error})")
+        return False
+    if found.stranded:
+        extra = f" {_command_args(args)}".rstrip()
+        say(
+            f"{run.spec.name}: {len(found.stranded)} resources tagged for it remain that no "
+            "state holds (a killed deploy leaves them), so destroy cannot remove them: list "
+            f"them with 'python orchestrate.py sweep {run.spec.name}{extra}', remove them with "
+            f"'python orchestrate.py sweep {run.spec.name}{extra} --delete --yes'"
+        )
+    return bool(found.stranded)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
