@@ -15,6 +15,10 @@ from tests.app_todo.conftest import BACKENDS, make_settings
 from tests.app_todo.databases import fresh_mysql_database, sqlite_url
 from tests.app_todo.live_server import serve
 
+# Many clients against one app process, with its queue's time limits: a claim about the app on a
+# machine of its own, so make test runs it after the parallel part.
+pytestmark = pytest.mark.alone
+
 CREATES = 200
 CLIENT_THREADS = CREATES  # every create in flight at once
 
