@@ -48,7 +48,7 @@ demo: venv
 
 test: venv
 	status=0; \
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not aws and not alone" || status=1; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 -m "not aws and not alone" || status=1; \
 	$(PY) -m pytest -m "alone and not aws" || status=1; \
 	exit $$status
 

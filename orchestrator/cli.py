@@ -302,6 +302,9 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     return code
 
 
+_STRANDED_SHOWN = 5  # enough to recognise them; the sweep command lists every one
+
+
 def _say_stranded(args: argparse.Namespace, run: StackRun) -> bool:
     """After a destroy, what is still tagged for the stack and held by no state (a killed
     deploy's resources): destroy cannot see them, the sweep removes them. True if any."""
@@ -318,6 +321,10 @@ def _say_stranded(args: argparse.Namespace, run: StackRun) -> bool:
             f"them with 'python orchestrate.py sweep {run.spec.name}{extra}', remove them with "
             f"'python orchestrate.py sweep {run.spec.name}{extra} --delete --yes'"
         )
+        for item in found.stranded[:_STRANDED_SHOWN]:
+            say(f"  {item.kind:<28} {item.arn}")
+        if len(found.stranded) > _STRANDED_SHOWN:
+            say(f"  ... and {len(found.stranded) - _STRANDED_SHOWN} more (the sweep lists all)")
     return bool(found.stranded)
 
 

@@ -140,7 +140,7 @@ def find_tagged(clients: Clients, stack: str, environment: str) -> list[Tagged]:
     try:
         return [item for item in found.values() if not _inactive(clients, item)]
     except (ClientError, BotoCoreError) as error:
-        actions = "ecs:DescribeClusters, ecs:DescribeServices"
+        actions = "ecs:DescribeClusters, ecs:DescribeServices, ecs:DescribeTaskDefinition"
         raise _listing_error(stack, environment, actions, error) from error
 
 
@@ -154,7 +154,17 @@ def _listing_error(stack: str, environment: str, actions: str, error: Exception)
 
 def _inactive(clients: Clients, item: Tagged) -> bool:
     """An ECS cluster or service already deleted: ECS keeps describing it (and its tags) as
-    INACTIVE for a while after."""
+    INACTIVE for a while after. A task definition revision that is deregistered: destroy
+    leaves it INACTIVE (the provider only deregisters), and it costs nothing."""
+    if item.kind == "ecs:task-definition":
+        try:
+            found = clients("ecs").describe_task_definition(taskDefinition=item.arn)
+        except ClientError as error:
+            if _gone(error) or "Unable to describe task definition" in _error_text(error):
+                return True
+            raise
+        status = found["taskDefinition"].get("status")
+        return status in {"INACTIVE", "DELETE_IN_PROGRESS"}
     if item.kind == "ecs:cluster":
         found = clients("ecs").describe_clusters(clusters=[item.arn])["clusters"]
     elif item.kind == "ecs:service":

@@ -51,6 +51,22 @@ def _refuse(error: MotoDriftError) -> int:
     return EXIT_REFUSED
 
 
+def _handler(base: type) -> type:
+    class OneWriteResponses(base):
+        """Each answer leaves in one write, status line, headers and body together.
+
+        Werkzeug writes the headers, then the body. Under load the Terraform provider's HTTP
+        client now and then closed the connection between the two (seen with tcpdump: FIN or
+        RST right after the headers) and retried a CreateFunction the server had already
+        done, which then failed for minutes with "Function already exist". Buffered, the
+        whole answer is sent by the one flush Werkzeug makes after each body chunk.
+        """
+
+        wbufsize = 1 << 16
+
+    return OneWriteResponses
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     try:
@@ -63,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     from orchestrator.local_cloud.lambda_runtime import LambdaRuntime
     from orchestrator.local_cloud.middleware import LocalCloudMiddleware
     from orchestrator.local_cloud.patches import apply_all
+    from orchestrator.local_cloud.slow_requests import SlowRequestWatch
     from orchestrator.local_cloud.sns_record import SnsRecord
 
     logging.basicConfig(
@@ -88,14 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     except MotoDriftError as error:
         runtime.shutdown()
         return _refuse(error)
-    app = LocalCloudMiddleware(
-        SerializedDynamoDB(DomainDispatcherApplication(create_backend_app)),
-        runtime,
-        record,
-        VERSION,
+    app = SlowRequestWatch(
+        LocalCloudMiddleware(
+            SerializedDynamoDB(DomainDispatcherApplication(create_backend_app)),
+            runtime,
+            record,
+            VERSION,
+        )
     )
+    app.start()
     server = make_server(
-        args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
+        args.host, args.port, app, threaded=True, request_handler=_handler(MotoRequestHandler)
     )
     # The local TODO task's containers log to CloudWatch Logs as ECS's awslogs driver does.
     container_logs = ContainerLogShipper(public_base_url)
@@ -113,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         server.serve_forever()
     finally:
         log.info("stopping: %d Lambda worker(s)", runtime.worker_count())
+        app.stop()
         runtime.shutdown()
         container_logs.stop()
         server.server_close()

@@ -16,9 +16,11 @@ from typing import Any
 from devtools.ports import free_port
 from orchestrator.cli import main
 from orchestrator.deploy import StackRun
+from orchestrator.local_cloud.control import LOG_FILE_NAME
 from orchestrator.stack_spec import parse_user_vars
 from orchestrator.stacks import get_stack
 from orchestrator.targets import Target, resolve_target
+from orchestrator.workspace import local_cloud_dir
 from tests.conftest import require_component
 
 Row = tuple[str, str, int]
@@ -44,6 +46,25 @@ def csv_rows(path: Path) -> list[Row]:
                 continue
             rows[(record["store"].strip(), record["item"].strip())] = count
     return sorted((store, item, count) for (store, item), count in rows.items())
+
+
+def local_cloud_warnings(limit: int = 80) -> str:
+    """The local cloud log's warnings and errors (a slow request's stack among them), for a
+    failing test's message: the pytest output is all a CI run keeps."""
+    path = local_cloud_dir() / LOG_FILE_NAME
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return f"(no local cloud log at {path})"
+    kept, keeping = [], False
+    for line in lines:
+        if " WARNING " in line or " ERROR " in line:
+            keeping = True
+        elif line[:4].isdigit():  # the next timestamped record: keep only warnings' lines
+            keeping = False
+        if keeping:
+            kept.append(line)
+    return "\n".join(kept[-limit:]) or "(no warnings in the local cloud log)"
 
 
 def require_local_cloud_parts() -> None:
@@ -109,7 +130,10 @@ def applied_on_local_cloud(
         code, output = run_cli(
             "deploy", stack, "--target", "local", "--env", environment, *var_args
         )
-        assert code == 0, f"deploy {stack} failed with exit code {code}"
+        assert code == 0, (
+            f"deploy {stack} failed with exit code {code}; local cloud warnings:\n"
+            f"{local_cloud_warnings()}"
+        )
         outputs = StackRun(get_stack(stack), target, environment, print).outputs()
         yield DeployedStack(
             stack, environment, target, outputs, parse_user_vars(var_args[1::2]), output

@@ -322,6 +322,29 @@ def test_the_todo_stacks_types_are_found_and_deleted_and_another_env_is_left(
     assert code == 1
 
 
+def test_a_deregistered_task_definition_is_not_stranded(local_cloud: Target) -> None:
+    # GIVEN two revisions tagged for the stack, as a destroy leaves the first (deregistered:
+    # the provider does not delete revisions) and a killed deploy the second (active)
+    ecs = local_cloud.client("ecs")
+
+    def register() -> str:
+        return str(
+            ecs.register_task_definition(
+                family=f"todo-{ENV}-api",
+                containerDefinitions=[{"name": "api", "image": "api:1", "memory": 512}],
+                tags=tag_list(ENV, "key", "value"),
+            )["taskDefinition"]["taskDefinitionArn"]
+        )
+
+    destroyed, stranded = register(), register()
+    ecs.deregister_task_definition(taskDefinition=destroyed)
+
+    # WHEN the sweep lists THEN only the active revision is stranded
+    code, listed = sweep_json()
+    assert code == 1
+    assert [entry["arn"] for entry in listed["stranded"]] == [stranded]
+
+
 def test_a_listing_the_target_refuses_stops_the_sweep_naming_what_it_needs(
     aws: Clients, endpoint: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
