@@ -51,7 +51,7 @@ def _refuse(error: MotoDriftError) -> int:
     return EXIT_REFUSED
 
 
-def _handler(base: type) -> type:
+def one_write_handler(base: type) -> type:
     class OneWriteResponses(base):
         """Each answer leaves in one write, status line, headers and body together.
 
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     app.start()
     server = make_server(
-        args.host, args.port, app, threaded=True, request_handler=_handler(MotoRequestHandler)
+        args.host, args.port, app, threaded=True, request_handler=one_write_handler(MotoRequestHandler)
     )
     # The local TODO task's containers log to CloudWatch Logs as ECS's awslogs driver does.
     container_logs = ContainerLogShipper(public_base_url)
