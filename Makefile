@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # make test runs the suite in parallel processes (pytest-xdist, whole modules each): most of
 # its time is spent waiting on terraform and the local cloud, not on the CPU.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 ENV ?= dev
 TARGET ?= auto
 ORCH := $(PY) orchestrate.py

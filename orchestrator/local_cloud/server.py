@@ -115,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     app.start()
     server = make_server(
-        args.host, args.port, app, threaded=True, request_handler=one_write_handler(MotoRequestHandler)
+        args.host,
+        args.port,
+        app,
+        threaded=True,
+        request_handler=one_write_handler(MotoRequestHandler),
     )
     # The local TODO task's containers log to CloudWatch Logs as ECS's awslogs driver does.
     container_logs = ContainerLogShipper(public_base_url)

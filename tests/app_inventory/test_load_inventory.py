@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from app_inventory import aws_clients, load_clients, load_inventory
+from app_inventory import aws_clients, load_clients, load_inventory, range_writer
 from app_inventory.load_report import MAX_LISTED
 from tests.app_inventory.csv_samples import ONE_OF_EACH_BAD_ROW
 from tests.app_inventory.loader_harness import Loader, loader, loader_1000
@@ -334,8 +334,8 @@ def test_a_worker_short_of_time_hands_the_rest_on_and_the_load_completes(
     # WHEN loaded
     load_inventory.handler(event, loader_1000.context)
     invocations = loader_1000.drain(worker_context=ShortLivedContext([]))
-    # THEN each invocation wrote one stretch of 500 rows and handed the rest on
-    assert invocations == 3000 // 500
+    # THEN each invocation wrote one stretch of rows and handed the rest on
+    assert invocations == 3000 // range_writer.CHECK_EVERY_ROWS
     # AND every row is in and the report is complete
     report = loader_1000.stack.report("reports/big.csv.report.json")
     assert (report["status"], report["rows_loaded"]) == ("loaded", 3000)

@@ -7,6 +7,7 @@ it and checks that nothing is left (the fixture destroys again, which must be ha
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from orchestrator.stacks.inventory.ops import http_get
+from orchestrator.workspace import work_root
 from tests.integration.inventory_checks import alerts, report, scan_table, stream_barrier
 from tests.integration.local_stack import (
     DeployedStack,
@@ -37,6 +39,32 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack]:
     home = tmp_path_factory.mktemp("orchestrate-home")
     with applied_on_local_cloud("inventory", "e2e", home) as deployed:
         yield deployed
+
+
+def log_named(out: str) -> Path:
+    found = re.search(r"^terraform log: (.+\.log)$", out, re.MULTILINE)
+    assert found is not None, out
+    return Path(found[1]).resolve()  # printed from the current folder when below it
+
+
+def test_the_deploy_printed_a_dozen_lines_and_logged_every_event(stack: DeployedStack) -> None:
+    # The deploy's output was not a terminal (as in CI): no line per resource, a summary
+    out = stack.deploy_output
+    lines = out.strip().splitlines()
+    assert len(lines) < 40, out
+    assert "Creation complete" not in out and "Creating..." not in out
+    summary = next(line for line in lines if line.startswith("Apply complete in "))
+    added = re.search(r": (\d+) added, 0 changed, 0 destroyed", summary)
+    assert added is not None and int(added[1]) > 50, summary
+    # AND it named its log, under the work dir, which holds each resource's completion
+    log = log_named(out)
+    assert log.is_relative_to(work_root() / "logs" / "local" / "e2e")
+    assert log.name.endswith("-deploy.log")
+    text = log.read_text()
+    managed = [a for a in stack.run().terraform().state_resources() if ".data." not in f".{a}"]
+    assert len(managed) == int(added[1])
+    assert [a for a in managed if f"{a}: Creation complete after " not in text] == []
+    assert f"Apply complete! Resources: {added[1]} added, 0 changed, 0 destroyed." in text
 
 
 def api_rows(url: str) -> tuple[list[Row], dict[str, str]]:
@@ -159,8 +187,12 @@ def test_second_plan_shows_no_changes(stack: DeployedStack) -> None:
 
 
 def test_destroy_leaves_nothing_behind(stack: DeployedStack) -> None:
-    code, _ = stack.cli("destroy", "inventory")
+    code, out = stack.cli("destroy", "inventory")
     assert code == 0
+    # It reads as the deploy does, with a log of its own
+    assert "Destruction complete" not in out
+    assert re.search(r"^Destroy complete in .*: \d+ destroyed\.$", out, re.MULTILINE), out
+    assert log_named(out).name.endswith("-destroy.log")
     s3 = stack.target.client("s3")
     names = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
     assert stack.outputs["upload_bucket_name"] not in names
